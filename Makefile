@@ -1,0 +1,51 @@
+# Two commands: `make run` serves the app on SQLite with sample data; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# `make run` is a local development server on plain http.
+RUN_ENV := PLACEMENTS_ENV=development SESSION_COOKIE_SECURE=0 FLASK_APP=wsgi
+
+.PHONY: run test setup setup-dev translations extract-messages migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime-installed translations
+setup-dev: $(VENV)/.dev-installed translations
+
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations: $(MO_FILES)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.runtime-installed
+	$(BIN)/pybabel compile --statistics -d translations -l $*
+
+# After changing user-facing text: extract, then translate the new entries in the .po files.
+extract-messages: $(VENV)/.runtime-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header
+
+migrate: setup
+	$(RUN_ENV) $(BIN)/flask db upgrade
+
+run: migrate
+	$(RUN_ENV) $(BIN)/flask demo --if-empty
+	@echo "Serving http://$(HOST):$(PORT)/ (demo accounts: instance/demo-accounts.txt)"
+	$(RUN_ENV) $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: setup-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

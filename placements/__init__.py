@@ -1,0 +1,121 @@
+"""The Kainuu placement registry: a Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from placements import config as settings
+from placements.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    instance_path = (
+        (config or {}).get("INSTANCE_PATH")
+        or os.environ.get("INSTANCE_PATH")
+        or str(settings.PROJECT_ROOT / "instance")
+    )
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(settings.PROJECT_ROOT / "templates"),
+        static_folder=str(settings.PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings.FIXED)
+    app.config.update(settings.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    _ensure_secret_key(app)
+    _configure_database_engine(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Production needs SECRET_KEY; development keeps a random one in the instance folder."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if not (app.config.get("DEVELOPMENT") or app.config.get("TESTING")):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set it in the environment (see .env.example); "
+            "only PLACEMENTS_ENV=development may run without it."
+        )
+    key_file = Path(app.instance_path) / "dev-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _configure_database_engine(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 15})
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL for concurrent readers, enforced foreign keys and a busy timeout on SQLite."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from placements import auth_loader  # noqa: F401  (registers the user loader)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from placements.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+
+
+def register_errors(app: Flask) -> None:
+    from placements.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from placements.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from placements.templating import register
+
+    register(app)

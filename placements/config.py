@@ -1,0 +1,75 @@
+"""Settings, read from environment variables in this one place (see .env.example)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def default_database_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "placements.db")
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the Flask config mapping from the process environment."""
+    development = os.environ.get("PLACEMENTS_ENV", "production").strip() == "development"
+    secret_key = os.environ.get("SECRET_KEY", "")
+    max_upload_mb = _int("MAX_UPLOAD_MB", 5)
+    return {
+        "SECRET_KEY": secret_key,
+        "DEVELOPMENT": development,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or default_database_url(instance_path),
+        "PUBLIC_CATALOGUE": _flag("PUBLIC_CATALOGUE", False),
+        "MAP_TILES_URL": os.environ.get(
+            "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        ),
+        "MAP_TILES_ATTRIBUTION": os.environ.get(
+            "MAP_TILES_ATTRIBUTION",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+        ),
+        "GEOCODER": os.environ.get("GEOCODER", "offline"),
+        "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
+        "NOMINATIM_USER_AGENT": os.environ.get(
+            "NOMINATIM_USER_AGENT", "kainuu-placement-registry/1.0"
+        ),
+        "STALE_AFTER_DAYS": _int("STALE_AFTER_DAYS", 60),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", True),
+        "CLIENT_RETENTION_DAYS": _int("CLIENT_RETENTION_DAYS", 365 * 2),
+        "MAX_UPLOAD_MB": max_upload_mb,
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "fi"),
+    }
+
+
+# Fixed settings that are not meant to be changed per installation.
+FIXED = {
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+    "LANGUAGES": ("fi", "en"),
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",
+    "WTF_CSRF_TIME_LIMIT": None,
+}

@@ -1,0 +1,26 @@
+"""The data model of DESIGN.md §4, one module per aggregate."""
+
+from placements.models.base import Base
+from placements.models.client import Client, Needs, client_shares
+from placements.models.events import AuditEvent, CapacityEvent
+from placements.models.geo import Municipality, PostalCode
+from placements.models.organisation import Organisation
+from placements.models.placement import Placement
+from placements.models.site import Opening, Site
+from placements.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "CapacityEvent",
+    "Client",
+    "Municipality",
+    "Needs",
+    "Opening",
+    "Organisation",
+    "Placement",
+    "PostalCode",
+    "Site",
+    "User",
+    "client_shares",
+]

@@ -1,0 +1,215 @@
+"""The site CSV format of DESIGN.md §7: columns, reading bytes into rows, writing rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from placements.services.csv_safety import neutralise
+
+COLUMNS = (
+    "site_ref",
+    "organisation",
+    "organisation_kind",
+    "site_name",
+    "street_address",
+    "postal_code",
+    "municipality_code",
+    "latitude",
+    "longitude",
+    "accessibility",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "opening_type",
+    "opening_title",
+    "task_areas",
+    "days_per_week_min",
+    "days_per_week_max",
+    "hours_per_day_min",
+    "hours_per_day_max",
+    "places_total",
+    "places_external",
+    "supports",
+    "physical_demand",
+    "social_intensity",
+    "languages",
+    "status",
+    "description",
+)
+# Accepted after the standard columns; export writes it so that a round trip keeps the date.
+OPTIONAL_COLUMNS = ("last_confirmed",)
+# Columns that describe the site; every row of one site_ref must agree on them.
+SITE_COLUMNS = (
+    "organisation",
+    "organisation_kind",
+    "site_name",
+    "street_address",
+    "postal_code",
+    "municipality_code",
+    "latitude",
+    "longitude",
+    "accessibility",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "description",
+)
+MULTI_SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file: ``row`` as a spreadsheet numbers it (header = 1)."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        place = []
+        if self.row is not None:
+            place.append(_("row %(row)s", row=self.row))
+        if self.column:
+            place.append(_("column %(column)s", column=self.column))
+        return (", ".join(place) + ": " if place else "") + self.message
+
+
+@dataclass
+class ParsedFile:
+    rows: list[tuple[int, dict[str, str]]]
+    columns: list[str]
+    delimiter: str
+    problems: list[Problem]
+
+
+def decode(data: bytes) -> tuple[str | None, Problem | None]:
+    """UTF-8 with or without BOM; anything else is refused with the place of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, Problem(
+            line,
+            None,
+            _(
+                "The file is not in UTF-8 encoding (first unreadable character on line "
+                "%(line)s). In Excel, save it as \"CSV UTF-8 (comma delimited)\".",
+                line=line,
+            ),
+        )
+
+
+def detect_delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def parse(data: bytes) -> ParsedFile:
+    """Split the file into rows keyed by column name; report problems with its shape."""
+    text, problem = decode(data)
+    if problem:
+        return ParsedFile([], [], ",", [problem])
+    if not text.strip():
+        return ParsedFile([], [], ",", [Problem(None, None, _("The file is empty."))])
+    delimiter = detect_delimiter(text.splitlines()[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as error:
+        return ParsedFile([], [], delimiter, [Problem(reader.line_num, None, _("The CSV file is malformed: %(error)s", error=str(error)))])
+    header = [name.strip().lower() for name in records[0]]
+    problems = _check_header(header)
+    rows: list[tuple[int, dict[str, str]]] = []
+    if problems:
+        return ParsedFile([], header, delimiter, problems)
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            problems.append(
+                Problem(
+                    number,
+                    None,
+                    _(
+                        "The row has %(found)s cells but the header has %(expected)s columns.",
+                        found=len(cells),
+                        expected=len(header),
+                    ),
+                )
+            )
+            continue
+        rows.append((number, {name: cell.strip() for name, cell in zip(header, cells)}))
+    if not rows and not problems:
+        problems.append(Problem(None, None, _("The file has a header row but no data rows.")))
+    return ParsedFile(rows, header, delimiter, problems)
+
+
+def _check_header(header: list[str]) -> list[Problem]:
+    problems = []
+    for name in COLUMNS:
+        if name not in header:
+            problems.append(Problem(1, name, _("The required column is missing.")))
+    seen = set()
+    for name in header:
+        if name not in COLUMNS and name not in OPTIONAL_COLUMNS:
+            problems.append(Problem(1, name or "?", _("Unknown column.")))
+        if name in seen:
+            problems.append(Problem(1, name, _("The column appears twice.")))
+        seen.add(name)
+    return problems
+
+
+def join_codes(codes: Iterable[str]) -> str:
+    return MULTI_SEPARATOR.join(codes)
+
+
+def write(rows: Iterable[dict[str, object]], stream, *, excel_fi: bool = False) -> int:
+    """Write rows to a text stream; returns the number of data rows written."""
+    count = -1
+    for chunk in iter_lines(rows, excel_fi=excel_fi):
+        stream.write(chunk)
+        count += 1
+    return count
+
+
+def _cell(value: object, excel_fi: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = format_number(value)
+        return text.replace(".", ",") if excel_fi else text
+    return neutralise(str(value))
+
+
+def format_number(value: float) -> str:
+    """Shortest plain notation: 4.0 -> "4", 64.222200 -> "64.2222"."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def iter_lines(rows: Iterable[dict[str, object]], *, excel_fi: bool = False) -> Iterator[str]:
+    """The CSV as text chunks, header first: the standard dialect (``,``) or the Finnish
+    Excel one (``;``, BOM, decimal comma). Text cells are neutralised against formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";" if excel_fi else ",", lineterminator="\r\n")
+
+    def take() -> str:
+        chunk = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return chunk
+
+    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
+    yield ("\ufeff" if excel_fi else "") + take()
+    for row in rows:
+        writer.writerow([_cell(row.get(name), excel_fi) for name in COLUMNS + OPTIONAL_COLUMNS])
+        yield take()

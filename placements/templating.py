@@ -1,0 +1,69 @@
+"""Template helpers: navigation by role, code labels, Finnish number and date formats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask, url_for
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from placements import codes
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    visible: Callable[[object], bool]
+
+
+def _everyone(user) -> bool:
+    return True
+
+
+# Features add their pages here; an item shows only when its endpoint exists and the
+# user's role may use it.
+NAVIGATION: list[NavItem] = [
+    NavItem("main.index", _l("Home"), _everyone),
+]
+
+
+def navigation(user) -> list[tuple[str, object]]:
+    from flask import current_app
+
+    endpoints = {rule.endpoint for rule in current_app.url_map.iter_rules()}
+    return [
+        (url_for(item.endpoint), item.label)
+        for item in NAVIGATION
+        if item.endpoint in endpoints and item.visible(user)
+    ]
+
+
+def label(group: str, code: str | None) -> str:
+    """Translated label of a code, e.g. ``label('TASK_AREAS', 'kitchen')``."""
+    if code is None:
+        return ""
+    return str(getattr(codes, group).get(code, code))
+
+
+def number(value, digits: int = 1) -> str:
+    """A number in the current locale (decimal comma in Finnish), without needless zeros."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return format_decimal(int(value))
+    return format_decimal(round(float(value), digits))
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        navigation=navigation,
+        label=label,
+        current_locale=lambda: str(get_locale() or "fi"),
+        current_user=current_user,
+    )
+    app.jinja_env.filters["date"] = lambda value: format_date(value, "short") if value else ""
+    app.jinja_env.filters["number"] = number

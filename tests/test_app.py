@@ -1,0 +1,177 @@
+"""The application shell: factory, settings, error pages, health check, language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import abort, request
+from werkzeug.exceptions import HTTPException
+
+from placements import create_app
+from tests.conftest import base_config
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PLACEMENTS_ENV", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_development_keeps_a_private_random_key_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PLACEMENTS_ENV", "development")
+    first = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    second = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    key_file = tmp_path / "dev-secret-key"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
+    assert len(first.config["SECRET_KEY"]) >= 64
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("STALE_AFTER_DAYS", "30")
+    monkeypatch.setenv("MAX_UPLOAD_MB", "2")
+    monkeypatch.setenv("PUBLIC_CATALOGUE", "1")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    app = create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["STALE_AFTER_DAYS"] == 30
+    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+    assert app.config["PUBLIC_CATALOGUE"] is True
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + str(tmp_path / "placements.db")
+
+
+def test_a_malformed_number_setting_stops_startup_with_its_name(monkeypatch, tmp_path):
+    monkeypatch.setenv("STALE_AFTER_DAYS", "sixty")
+    with pytest.raises(RuntimeError, match="STALE_AFTER_DAYS"):
+        create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_home_page_is_finnish_by_default(client):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="fi">' in html
+    assert "Kuntouttavan työtoiminnan ja tuetun työllistymisen paikat Kainuussa" in html
+    assert 'href="#main"' in html and 'id="main"' in html
+    assert "<nav" in html and "<header" in html and "<footer" in html
+
+
+def test_home_page_counts_sites_and_free_places_by_municipality(client, build):
+    build.site(places_total="5", places_external="1")
+    html = client.get("/").get_data(as_text=True)
+    row = re.search(r"Kajaani</th>(.*?)</tr>", html, re.S).group(1)
+    assert re.findall(r">(\d+)<", row) == ["1", "1", "5", "4"]
+
+
+def _csrf_token(client) -> str:
+    html = client.get("/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_language_switch_is_remembered_in_the_session(client):
+    token = _csrf_token(client)
+    response = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert response.status_code == 302
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Places for rehabilitative work activity and supported employment in Kainuu" in html
+    assert "Suomeksi" in html
+
+    client.post("/language", data={"lang": "fi", "csrf_token": token})
+    assert '<html lang="fi">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_needs_a_csrf_token(client):
+    response = client.post("/language", data={"lang": "en"})
+    assert response.status_code == 400
+    assert '<html lang="fi">' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_language_switch_never_redirects_off_site(client, target):
+    response = client.post("/language", data={"lang": "en", "next": target, "csrf_token": _csrf_token(client)})
+    assert response.headers["Location"] == "/"
+
+
+def test_unknown_language_is_ignored(client):
+    client.post("/language", data={"lang": "de", "csrf_token": _csrf_token(client)})
+    assert '<html lang="fi">' in client.get("/").get_data(as_text=True)
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path):
+    app = create_app(base_config("sqlite:///" + str(tmp_path / "missing" / "no.db"), tmp_path))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+
+
+ERROR_TITLES = {
+    400: "Virheellinen pyyntö",
+    403: "Ei käyttöoikeutta",
+    404: "Sivua ei löydy",
+    409: "Ristiriita",
+    413: "Tiedosto on liian suuri",
+    429: "Liian monta yritystä",
+    500: "Jokin meni vikaan",
+}
+
+
+@pytest.fixture
+def failing_app(app):
+    app.config["MAX_CONTENT_LENGTH"] = 100
+
+    @app.route("/fail/<int:code>", methods=["GET", "POST"])
+    def fail(code):
+        if code == 500:
+            raise ValueError("secret internal detail")
+        if code == 413:
+            request.form.get("x")
+        abort(code)
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+@pytest.mark.parametrize("code", sorted(ERROR_TITLES))
+def test_error_pages_are_finnish_and_hide_internals(failing_app, code):
+    client = failing_app.test_client()
+    if code == 404:
+        response = client.get("/no-such-page")
+    elif code == 413:
+        response = client.post("/fail/413", data={"x": "y" * 1000})
+    else:
+        response = client.get(f"/fail/{code}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert ERROR_TITLES[code] in html and '<html lang="fi">' in html
+    assert "Traceback" not in html and "secret internal detail" not in html
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "Sivua ei löydy"
+
+
+def test_navigation_shows_only_existing_pages(client):
+    html = client.get("/").get_data(as_text=True)
+    nav = re.search(r"<nav.*?</nav>", html, re.S).group(0)
+    assert re.findall(r'href="([^"]+)"', nav) == ["/"]
+
+
+def test_http_exception_codes_are_all_translated(app):
+    from placements.errors import MESSAGES
+
+    with app.test_request_context():
+        for code, (title, message) in MESSAGES.items():
+            assert str(title) and str(message)
+            assert isinstance(code, int) and issubclass(HTTPException, Exception)

@@ -1,0 +1,61 @@
+"""Migrations build the schema on an empty database and match the models exactly."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect
+
+from placements import create_app
+from placements.extensions import db as _db
+from tests.conftest import POSTGRES_URL, base_config, require, reset_postgresql
+
+
+def _drift(app) -> list:
+    with app.app_context():
+        with _db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, _db.metadata)
+
+
+def _fresh_url(backend: str, tmp_path) -> str:
+    if backend == "sqlite":
+        return "sqlite:///" + str(tmp_path / "fresh.db")
+    require(bool(POSTGRES_URL), "TEST_DATABASE_URL is not set: PostgreSQL migration test skipped")
+    # A database of its own, so the shared test database keeps its schema.
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = admin.url.database + "_migrations"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrade_on_an_empty_database_matches_the_models(backend, tmp_path):
+    url = _fresh_url(backend, tmp_path)
+    app = create_app(base_config(url, tmp_path))
+    with app.app_context():
+        upgrade()
+    try:
+        assert _drift(app) == []
+        with app.app_context():
+            tables = set(inspect(_db.engine).get_table_names())
+            assert {"sites", "openings", "placements", "capacity_events", "audit_events", "users"} <= tables
+            downgrade(revision="base")
+            assert set(inspect(_db.engine).get_table_names()) <= {"alembic_version"}
+            upgrade()
+        assert _drift(app) == []
+    finally:
+        with app.app_context():
+            _db.engine.dispose()
+        if backend == "postgresql":
+            reset_postgresql(url)
+
+
+def test_postgresql_is_tested_when_configured():
+    require(bool(POSTGRES_URL), "TEST_DATABASE_URL is not set: the suite ran on SQLite only")
+    assert POSTGRES_URL.startswith("postgresql")

@@ -1,0 +1,123 @@
+"""The database itself refuses impossible data, whatever code writes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from placements.models import AuditEvent, Municipality, Opening, PostalCode, Site, User
+
+
+def test_the_eight_kainuu_municipalities_exist_after_migration(db):
+    rows = {m.code: m.name_fi for m in db.session.scalars(select(Municipality))}
+    assert rows == {
+        "205": "Kajaani", "765": "Sotkamo", "290": "Kuhmo", "777": "Suomussalmi",
+        "620": "Puolanka", "578": "Paltamo", "697": "Ristijärvi", "105": "Hyrynsalmi",
+    }  # fmt: skip
+    assert db.session.scalar(select(func.count()).select_from(PostalCode)) == 99
+
+
+def _refused(db, statement) -> None:
+    with pytest.raises(IntegrityError):
+        db.session.execute(statement)
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_overbooking_is_impossible_even_for_code_that_skips_the_service(db, build):
+    opening = build.opening(places_total="5", places_external="1")
+    # 4 placements fit (5 - 1 external); a fifth would overbook.
+    db.session.execute(update(Opening).where(Opening.id == opening.id).values(places_taken=4))
+    db.session.commit()
+    _refused(db, update(Opening).where(Opening.id == opening.id).values(places_taken=5))
+    assert db.session.get(Opening, opening.id).places_taken == 4
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"places_total": -1},
+        {"places_external": 6},
+        {"places_taken": -1},
+        {"type": "volunteering"},
+        {"status": "busy"},
+        {"physical_demand": "extreme"},
+        {"social_intensity": "none"},
+        {"days_per_week_min": 0},
+        {"days_per_week_min": 5, "days_per_week_max": 4},
+        {"hours_per_day_min": 7, "hours_per_day_max": 6},
+        {"task_areas": ("kitchen", "juggling")},
+        {"supports": ("massage",)},
+    ],
+    ids=lambda v: ",".join(v),
+)
+def test_opening_checks(db, build, values):
+    opening = build.opening()
+    _refused(db, update(Opening).where(Opening.id == opening.id).values(**values))
+
+
+def test_site_checks(db, build):
+    site = build.site()
+    _refused(db, update(Site).where(Site.id == site.id).values(accessibility=("ramp",)))
+    _refused(db, update(Site).where(Site.id == site.id).values(geocode_precision="guess"))
+
+
+def test_a_host_must_belong_to_an_organisation(db, build):
+    user = build.user("social_worker")
+    _refused(db, update(User).where(User.id == user.id).values(role="host", organisation_id=None))
+
+
+def test_unknown_roles_and_uppercase_emails_are_refused(db, build):
+    user = build.user("coordinator")
+    _refused(db, update(User).where(User.id == user.id).values(role="admin"))
+    _refused(db, update(User).where(User.id == user.id).values(email="Big@Example.fi"))
+
+
+def test_site_ref_is_unique(db, build):
+    site = build.site()
+    other = build.site(site_ref="OTHER", opening_title="Toinen")
+    _refused(db, update(Site).where(Site.id == other.id).values(site_ref=site.site_ref))
+
+
+def test_timestamps_are_utc_and_round_trip(db, build):
+    site = build.site()
+    db.session.expire_all()
+    stored = db.session.get(Site, site.id).created_at
+    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - stored) < timedelta(minutes=1)
+
+
+def test_created_at_is_taken_when_the_row_is_made_not_at_import(db, build):
+    first = build.site()
+    second = build.site(site_ref="LATER", opening_title="Myöhempi")
+    assert second.created_at >= first.created_at
+    assert first.created_at != datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def test_free_places_subtracts_outside_participants_and_placements(build):
+    opening = build.opening(places_total="6", places_external="2")
+    opening.places_taken = 3
+    assert opening.free_places == 1
+
+
+def test_codes_are_stored_so_one_like_finds_them(db, build):
+    from placements.models.base import has_code
+
+    build.site(accessibility="elevator|step_free_access")
+    assert db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "elevator"))) == 1
+    assert db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "step_free"))) == 0
+    raw = db.session.execute(text("SELECT accessibility FROM sites")).scalar()
+    assert raw == "|elevator|step_free_access|"
+
+
+def test_audit_event_values_are_single_line(db):
+    from placements.services import audit
+
+    audit.record(db.session, "login_failed\r\nFAKE admin_login", detail="line1\nline2\rline3")
+    db.session.commit()
+    event = db.session.scalar(select(AuditEvent))
+    assert "\n" not in event.action and "\r" not in event.action
+    assert event.detail == "line1 line2 line3"
