@@ -7,7 +7,7 @@ PORT ?= 5000
 # `make run` is a local development server on plain http.
 RUN_ENV := PLACEMENTS_ENV=development SESSION_COOKIE_SECURE=0 FLASK_APP=wsgi
 
-.PHONY: run test setup setup-dev translations extract-messages migrate demo clean
+.PHONY: run test lint setup setup-dev translations extract-messages migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,13 @@ run: migrate
 	@echo "Serving http://$(HOST):$(PORT)/ (demo accounts: instance/demo-accounts.txt)"
 	$(RUN_ENV) $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: setup-dev
+test: setup-dev lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Static checks: ruff (errors, bugbear, security rules) and bandit (no high-severity findings).
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r placements --severity-level high
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -37,10 +37,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _ensure_secret_key(app)
     _configure_database_engine(app)
+    _trust_proxies(app)
 
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_security(app)
     register_cli(app)
     register_template_helpers(app)
     return app
@@ -60,6 +62,16 @@ def _ensure_secret_key(app: Flask) -> None:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address, scheme and host from their
+    X-Forwarded-* headers (HSTS, secure cookies and rate limits depend on them)."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _configure_database_engine(app: Flask) -> None:
@@ -91,6 +103,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
+    login_manager.session_protection = "basic"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
@@ -98,13 +111,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from placements.admin.views import bp as admin_bp
+    from placements.auth.views import bp as auth_bp
     from placements.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errors(app: Flask) -> None:
     from placements.errors import register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    from placements.security import register
 
     register(app)
 

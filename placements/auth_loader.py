@@ -18,3 +18,17 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or user.session_version != version:
         return None
     return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages send the visitor to log in and come back; the API answers 401."""
+    from flask import flash, jsonify, redirect, request, session, url_for
+    from flask_babel import gettext as _
+
+    if request.path.startswith("/api/"):
+        return jsonify({"error": _("Log in to continue.")}), 401
+    if request.method == "GET":
+        session["next"] = request.path  # kept in the session, never in the query string
+    flash(_("Log in to continue."), "info")
+    return redirect(url_for("auth.login"))

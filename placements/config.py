@@ -60,6 +60,7 @@ def from_environment(instance_path: str) -> dict:
         "MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "fi"),
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
     }
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Flask, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from placements import codes
+from placements import codes, permissions
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ def _everyone(user) -> bool:
 # user's role may use it.
 NAVIGATION: list[NavItem] = [
     NavItem("main.index", _l("Home"), _everyone),
+    NavItem("admin.user_list", _l("Users"), permissions.can_manage_users),
+    NavItem("admin.audit_log", _l("Audit trail"), permissions.can_view_audit),
 ]
 
 
@@ -66,4 +68,6 @@ def register(app: Flask) -> None:
         current_user=current_user,
     )
     app.jinja_env.filters["date"] = lambda value: format_date(value, "short") if value else ""
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "d.M.yyyy HH.mm") if value else ""
+    app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.filters["number"] = number

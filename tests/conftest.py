@@ -99,7 +99,21 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # streamed bodies are read inside that context
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, monkeypatch):
+    """Argon2id with tiny costs keeps the suite fast; tests marked real_password_hashing
+    (and production) use the library's recommended parameters."""
+    if "real_password_hashing" in request.keywords:
+        return
+    from argon2 import PasswordHasher
+
+    from placements.services import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -144,3 +158,38 @@ def build(app) -> Builder:
 @pytest.fixture
 def seed_csv() -> bytes:
     return (ROOT / "data" / "seed_sites.csv").read_bytes()
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token a real form on ``path`` would carry."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def log_in(client, email: str, password: str):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as ``user`` (created by ``build.user``)."""
+    from tests.builders import PASSWORD
+
+    def do(user, password: str = PASSWORD):
+        response = log_in(client, user.email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+def post_form(client, path: str, data: dict | None = None, token_from: str = "/"):
+    """POST like a browser form: with a valid CSRF token."""
+    payload = {"csrf_token": csrf_token(client, token_from)}
+    payload.update(data or {})
+    return client.post(path, data=payload)

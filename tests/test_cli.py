@@ -114,7 +114,7 @@ def test_demo_loads_sample_data_and_one_account_per_role(runner, db, app):
     accounts = Path(app.instance_path) / "demo-accounts.txt"
     assert stat.S_IMODE(os.stat(accounts).st_mode) == 0o600
     lines = [line.split("\t") for line in accounts.read_text().splitlines()[1:]]
-    for role, email, password in lines:
+    for role, _email, password in lines:
         assert verify_password(users[role].password_hash, password)
         assert password in result.output  # printed once, for the person running it
 

@@ -64,8 +64,8 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    owner: Mapped["User"] = relationship(foreign_keys=[owner_id])  # noqa: F821
-    shared_with: Mapped[list["User"]] = relationship(secondary=client_shares)  # noqa: F821
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])  # noqa: F821
+    shared_with: Mapped[list[User]] = relationship(secondary=client_shares)  # noqa: F821
     needs_history: Mapped[list[Needs]] = relationship(
         back_populates="client", order_by="Needs.id"
     )

@@ -38,7 +38,7 @@ class CapacityEvent(Base):
     status_before: Mapped[str | None] = mapped_column(String(10))
     status_after: Mapped[str] = mapped_column(String(10))
 
-    opening: Mapped["Opening"] = relationship()  # noqa: F821
+    opening: Mapped[Opening] = relationship()  # noqa: F821
 
 
 class AuditEvent(Base):

@@ -25,7 +25,7 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    sites: Mapped[list["Site"]] = relationship(  # noqa: F821
+    sites: Mapped[list[Site]] = relationship(  # noqa: F821
         back_populates="organisation", order_by="Site.name"
     )
 

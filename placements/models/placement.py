@@ -52,8 +52,8 @@ class Placement(Base):
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    client: Mapped["Client"] = relationship()  # noqa: F821
-    opening: Mapped["Opening"] = relationship()  # noqa: F821
+    client: Mapped[Client] = relationship()  # noqa: F821
+    opening: Mapped[Opening] = relationship()  # noqa: F821
 
     def __repr__(self) -> str:
         return f"<Placement {self.id} {self.status}>"

@@ -67,8 +67,8 @@ class Site(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    organisation: Mapped["Organisation"] = relationship(back_populates="sites")  # noqa: F821
-    municipality: Mapped["Municipality"] = relationship()  # noqa: F821
+    organisation: Mapped[Organisation] = relationship(back_populates="sites")  # noqa: F821
+    municipality: Mapped[Municipality] = relationship()  # noqa: F821
     openings: Mapped[list[Opening]] = relationship(
         back_populates="site", order_by="Opening.id", cascade="save-update, merge"
     )

@@ -41,3 +41,35 @@ def record(
     )
     session.add(event)
     return event
+
+
+AUDIT_CSV_COLUMNS = (
+    "occurred_at", "user_email", "role", "action", "object_type", "object_id",
+    "client_code", "purpose", "ip_address", "detail",
+)  # fmt: skip
+
+
+def search_query(*, user_email: str | None = None, client_code: str | None = None, action: str | None = None, since=None, until=None):
+    """Audit events matching the filters, newest first. ``until`` is inclusive (a date)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from sqlalchemy import select
+
+    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if user_email:
+        query = query.where(AuditEvent.user_email == user_email.strip().lower())
+    if client_code:
+        query = query.where(AuditEvent.client_code == client_code.strip().upper())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if since:
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(since, time(), tzinfo=UTC))
+    if until:
+        query = query.where(AuditEvent.occurred_at < datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
+    return query
+
+
+def csv_row(event: AuditEvent) -> dict[str, object]:
+    row = {name: getattr(event, name) for name in AUDIT_CSV_COLUMNS}
+    row["occurred_at"] = event.occurred_at.isoformat(timespec="seconds")
+    return row

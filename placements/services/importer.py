@@ -162,7 +162,7 @@ class _RowChecker:
         return None
 
 
-def _check_row(number: int, cells: dict[str, str], refs: "_References", problems: list[Problem]) -> tuple[dict, dict]:
+def _check_row(number: int, cells: dict[str, str], refs: _References, problems: list[Problem]) -> tuple[dict, dict]:
     c = _RowChecker(number, cells, problems)
     site_ref = cells.get("site_ref", "")
     if not site_ref:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from placements.services.csv_safety import neutralise
+from placements.services.csv_export import csv_stream
 
 COLUMNS = (
     "site_ref",
@@ -142,7 +142,7 @@ def parse(data: bytes) -> ParsedFile:
                 )
             )
             continue
-        rows.append((number, {name: cell.strip() for name, cell in zip(header, cells)}))
+        rows.append((number, {name: cell.strip() for name, cell in zip(header, cells, strict=True)}))
     if not rows and not problems:
         problems.append(Problem(None, None, _("The file has a header row but no data rows.")))
     return ParsedFile(rows, header, delimiter, problems)
@@ -176,40 +176,6 @@ def write(rows: Iterable[dict[str, object]], stream, *, excel_fi: bool = False) 
     return count
 
 
-def _cell(value: object, excel_fi: bool) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        text = format_number(value)
-        return text.replace(".", ",") if excel_fi else text
-    return neutralise(str(value))
-
-
-def format_number(value: float) -> str:
-    """Shortest plain notation: 4.0 -> "4", 64.222200 -> "64.2222"."""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.6f}".rstrip("0").rstrip(".")
-
-
 def iter_lines(rows: Iterable[dict[str, object]], *, excel_fi: bool = False) -> Iterator[str]:
-    """The CSV as text chunks, header first: the standard dialect (``,``) or the Finnish
-    Excel one (``;``, BOM, decimal comma). Text cells are neutralised against formulas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";" if excel_fi else ",", lineterminator="\r\n")
-
-    def take() -> str:
-        chunk = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return chunk
-
-    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
-    yield ("\ufeff" if excel_fi else "") + take()
-    for row in rows:
-        writer.writerow([_cell(row.get(name), excel_fi) for name in COLUMNS + OPTIONAL_COLUMNS])
-        yield take()
+    """The site CSV as text chunks, for files and streaming responses."""
+    return csv_stream(COLUMNS + OPTIONAL_COLUMNS, rows, excel_fi=excel_fi)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from placements.codes import ROLES
-from placements.models import Organisation, User
+from placements.models import Client, Organisation, User, client_shares
 from placements.services import audit
 from placements.services.passwords import hash_password, policy_problems
 from placements.services.validation import EMAIL
@@ -30,6 +32,7 @@ def create_user(
     password: str,
     organisation_id: int | None = None,
     created_by: User | None = None,
+    must_change_password: bool = False,
 ) -> User:
     email = email.strip().lower()
     problems = []
@@ -48,7 +51,7 @@ def create_user(
             problems.append(_("Organisation %(id)s does not exist.", id=organisation_id))
     elif organisation_id is not None and session.get(Organisation, organisation_id) is None:
         problems.append(_("Organisation %(id)s does not exist.", id=organisation_id))
-    problems.extend(policy_problems(password))
+    problems.extend(policy_problems(password, email))
     if problems:
         raise UserError(problems)
     user = User(
@@ -57,8 +60,56 @@ def create_user(
         role=role,
         organisation_id=organisation_id,
         password_hash=hash_password(password),
+        must_change_password=must_change_password,
     )
     session.add(user)
     session.flush()
     audit.record(session, "user_created", user=created_by, object_type="user", object_id=user.id, detail=f"role={role}")
     return user
+
+
+def set_active(session: Session, user: User, active: bool, *, by: User) -> None:
+    """Deactivate (every session ends at once) or reactivate an account."""
+    if user.id == by.id and not active:
+        raise UserError([_("You cannot deactivate your own account.")])
+    user.active = active
+    if not active:
+        user.session_version += 1
+    audit.record(session, "user_deactivated" if not active else "user_reactivated", user=by, object_type="user", object_id=user.id)
+
+
+def new_one_time_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def reset_password(session: Session, user: User, *, by: User) -> str:
+    """Give the account a one-time password that must be changed at the next login."""
+    password = new_one_time_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.session_version += 1
+    audit.record(session, "password_reset", user=by, object_type="user", object_id=user.id)
+    return password
+
+
+def transfer_clients(session: Session, source: User, target: User, *, by: User) -> int:
+    """Move every client of ``source`` to ``target`` without reading the clients' needs."""
+    problems = []
+    if source.role != "social_worker" or target.role != "social_worker":
+        problems.append(_("Clients can only be moved from one social worker to another."))
+    if source.id == target.id:
+        problems.append(_("Choose a different social worker to receive the clients."))
+    if not target.active:
+        problems.append(_("The receiving social worker's account is not active."))
+    if problems:
+        raise UserError(problems)
+    rows = session.execute(select(Client.id, Client.code).where(Client.owner_id == source.id)).all()
+    if not rows:
+        return 0
+    ids = [row.id for row in rows]
+    session.execute(update(Client).where(Client.id.in_(ids)).values(owner_id=target.id))
+    # The new owner no longer needs a share of their own clients.
+    session.execute(delete(client_shares).where(client_shares.c.client_id.in_(ids), client_shares.c.user_id == target.id))
+    for row in rows:
+        audit.record(session, "client_transferred", user=by, object_type="client", object_id=row.id, client_code=row.code, purpose="ownership transfer", detail=f"from_user={source.id} to_user={target.id}")
+    return len(rows)

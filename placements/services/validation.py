@@ -23,7 +23,7 @@ def business_id_valid(value: str) -> bool:
     if not match:
         return False
     digits, check = match.group(1), int(match.group(2))
-    remainder = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS, strict=True)) % 11
     if remainder == 1:
         return False
     return check == (0 if remainder == 0 else 11 - remainder)

@@ -7,11 +7,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from placements import create_app
 from placements.extensions import db
+from placements.models import Organisation
 from placements.services.importer import import_sites
+from placements.services.users import create_user
 from tests.conftest import ROOT, base_config, migrate_database, require
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,6 +30,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+LIVE_PASSWORD = "selain testaa paikkarekisteriä"
+LIVE_ACCOUNTS = {
+    "coordinator": ("koordinaattori@example.fi", LIVE_PASSWORD),
+    "social_worker": ("ohjaaja@example.fi", LIVE_PASSWORD),
+    "host": ("isanta@example.fi", LIVE_PASSWORD),
+}
+
+
+@pytest.fixture(scope="session")
+def live_accounts(live_server):
+    return LIVE_ACCOUNTS
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The real app served by a real HTTP server in a thread, on its own SQLite database."""
@@ -37,6 +53,10 @@ def live_server(tmp_path_factory):
     with app.app_context():
         result = import_sites(db.session, (ROOT / "data" / "seed_sites.csv").read_bytes())
         assert result.ok
+        organisation = db.session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
+        for role, (email, password) in LIVE_ACCOUNTS.items():
+            create_user(db.session, email=email, name=f"Testi {role}", role=role, password=password,
+                        organisation_id=organisation.id if role == "host" else None)
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)

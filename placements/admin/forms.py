@@ -1,0 +1,38 @@
+"""Coordinator forms: users and the audit trail filter."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from placements.codes import ROLES
+from placements.formtools import choices
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=choices(ROLES))
+    organisation = SelectField(_l("Organisation (site hosts only)"), coerce=int, validators=[Optional()])
+    submit = SubmitField(_l("Create account"))
+
+    def validate_organisation(self, field):
+        if self.role.data == "host" and not field.data:
+            raise ValidationError(_l("Choose the organisation the host acts for."))
+
+
+class TransferClientsForm(FlaskForm):
+    target = SelectField(_l("Move all clients to"), coerce=int)
+    submit = SubmitField(_l("Move clients"))
+
+
+class AuditFilterForm(FlaskForm):
+    user_email = EmailField(_l("User's e-mail address"), validators=[Optional(), Length(max=254)])
+    client_code = StringField(_l("Client code"), validators=[Optional(), Length(max=11)])
+    action = SelectField(_l("Event"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+    submit = SubmitField(_l("Search"))
+    download = SubmitField(_l("Download CSV"))

@@ -1,0 +1,110 @@
+"""Security headers, CSP nonces, session timeouts and CSRF failure handling."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+ABSOLUTE_SESSION_SECONDS = 12 * 60 * 60
+# Refresh the idle timer at most this often, so every request need not rewrite the cookie.
+SEEN_RESOLUTION_SECONDS = 30
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def tile_origin(url_template: str) -> str:
+    """``https://{s}.tile.example.org/{z}/{x}/{y}.png`` -> ``https://*.tile.example.org``."""
+    parts = urlsplit(url_template)
+    host = parts.netloc.replace("{s}.", "*.").replace("{s}", "*")
+    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+
+
+def content_security_policy(nonce: str, tiles: str) -> str:
+    images = " ".join(part for part in ("'self'", "data:", tiles) if part)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            f"style-src 'self' 'nonce-{nonce}'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def _set_headers(response):
+    headers = response.headers
+    headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), g.get("tile_origin", ""))
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(self), payment=()"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if current_user.is_authenticated and request.endpoint != "static":
+        # Pages of logged-in users may hold client data: never keep them in any cache.
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return response
+
+
+def _enforce_session_limits():
+    """Idle and absolute timeouts; a password reset forces a change before anything else."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    login_at = session.get("login_at", 0)
+    seen_at = session.get("seen_at", 0)
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if now - seen_at > idle_limit or now - login_at > ABSOLUTE_SESSION_SECONDS:
+        from placements.auth.sessions import end_session
+
+        end_session(reason="session_expired")
+        flash(_("Your session expired. Log in again."), "info")
+        return redirect(url_for("auth.login"))
+    if now - seen_at > SEEN_RESOLUTION_SECONDS:
+        session["seen_at"] = now
+    if current_user.must_change_password and request.endpoint not in {"auth.change_password", "auth.logout", "main.set_language"}:
+        flash(_("Choose a new password before you continue."), "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def _csrf_failed(error: CSRFError):
+    from placements.auditing import audit_event
+    from placements.errors import render_error
+    from placements.extensions import db
+
+    db.session.rollback()
+    audit_event("csrf_failed", detail=f"{request.method} {request.endpoint}: {error.description}")
+    db.session.commit()
+    return render_error(400, _("The form had expired or did not come from this service. Reload the page and try again."))
+
+
+def register(app: Flask) -> None:
+    origin = tile_origin(app.config.get("MAP_TILES_URL", ""))
+
+    @app.before_request
+    def remember_tile_origin():
+        g.tile_origin = origin
+
+    app.before_request(_enforce_session_limits)
+    app.after_request(_set_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce

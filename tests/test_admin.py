@@ -1,0 +1,184 @@
+"""Coordinator: user management and the audit trail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from placements.models import AuditEvent, Client, Needs, User
+from placements.services import audit
+from placements.services.passwords import verify_password
+from tests.builders import PASSWORD
+from tests.conftest import log_in, post_form
+
+
+def _one_time_password(html: str) -> str:
+    return re.search(r'class="one-time-password"><code>([^<]+)</code>', html).group(1)
+
+
+def test_coordinator_creates_a_host_with_a_one_time_password(client, db, build, login, app):
+    login(build.user("coordinator"))
+    site = build.site()
+
+    response = post_form(client, "/admin/users", {"email": "Uusi@Example.fi", "name": "Uusi Isäntä", "role": "host", "organisation": site.organisation_id}, token_from="/admin/users")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Käyttäjätunnus luotu" in html
+    password = _one_time_password(html)
+    user = db.session.scalar(select(User).where(User.email == "uusi@example.fi"))
+    assert user.role == "host" and user.organisation_id == site.organisation_id
+    assert user.must_change_password and verify_password(user.password_hash, password)
+    assert password not in client.get("/admin/users").get_data(as_text=True)  # shown once only
+
+    newcomer = app.test_client()
+    assert log_in(newcomer, "uusi@example.fi", password).headers["Location"] == "/account/password"
+
+
+def test_a_host_account_needs_an_organisation(client, db, build, login):
+    login(build.user("coordinator"))
+    response = post_form(client, "/admin/users", {"email": "h@example.fi", "name": "H", "role": "host", "organisation": "0"}, token_from="/admin/users")
+    assert "Valitse järjestäjä" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "h@example.fi")) is None
+
+
+def test_duplicate_email_is_explained(client, db, build, login):
+    login(build.user("coordinator"))
+    build.user("social_worker", email="sama@example.fi")
+    response = post_form(client, "/admin/users", {"email": "sama@example.fi", "name": "X", "role": "social_worker"}, token_from="/admin/users")
+    assert "Tällä sähköpostiosoitteella on jo käyttäjätunnus." in response.get_data(as_text=True)
+
+
+def test_deactivation_ends_every_session_and_reactivation_restores_login(client, db, build, login, app):
+    login(build.user("coordinator"))
+    worker = build.user("social_worker")
+    worker_client = app.test_client()
+    log_in(worker_client, worker.email, PASSWORD)
+    assert worker_client.get("/account/password").status_code == 200
+
+    assert post_form(client, f"/admin/users/{worker.id}/deactivate").status_code == 302
+
+    assert worker_client.get("/account/password").headers["Location"] == "/login"
+    assert log_in(app.test_client(), worker.email, PASSWORD).status_code == 200  # refused
+
+    post_form(client, f"/admin/users/{worker.id}/reactivate")
+    assert log_in(app.test_client(), worker.email, PASSWORD).status_code == 302
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(worker.id))).all()
+    assert "user_deactivated" in actions and "user_reactivated" in actions
+
+
+def test_a_coordinator_cannot_deactivate_themselves(client, db, build, login):
+    me = build.user("coordinator")
+    login(me)
+    response = post_form(client, f"/admin/users/{me.id}/deactivate")
+    assert response.status_code == 302
+    assert "Et voi poistaa omaa" in client.get("/admin/users").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, me.id).active
+
+
+def test_password_reset_gives_a_one_time_password(client, db, build, login, app):
+    login(build.user("coordinator"))
+    worker = build.user("social_worker")
+    worker_client = app.test_client()
+    log_in(worker_client, worker.email, PASSWORD)
+
+    html = post_form(client, f"/admin/users/{worker.id}/reset-password").get_data(as_text=True)
+    password = _one_time_password(html)
+
+    assert worker_client.get("/account/password").headers["Location"] == "/login"  # old session ended
+    assert log_in(app.test_client(), worker.email, PASSWORD).status_code == 200  # old password gone
+    assert log_in(app.test_client(), worker.email, password).headers["Location"] == "/account/password"
+
+
+def _clients_of(db, owner, count):
+    made = []
+    for number in range(count):
+        client = Client(code=f"K-TR{owner.id:02d}-{number:04d}", owner_id=owner.id, municipality_code="205", age_band="25-29")
+        db.session.add(client)
+        db.session.flush()
+        db.session.add(Needs(client_id=client.id, days_per_week=3, hours_per_day=4, max_travel_km=20, note="Luottamuksellinen muistiinpano"))
+        made.append(client)
+    db.session.commit()
+    return made
+
+
+def test_transfer_moves_clients_without_showing_them(client, db, build, login):
+    login(build.user("coordinator"))
+    leaving, staying = build.user("social_worker"), build.user("social_worker")
+    moved = _clients_of(db, leaving, 3)
+
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "Siirrä 3 asiakasta ohjaajalle" in page
+    assert "K-TR" not in page and "Luottamuksellinen" not in page
+
+    response = post_form(client, f"/admin/users/{leaving.id}/transfer-clients", {f"t{leaving.id}-target": staying.id}, token_from="/admin/users")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert {c.owner_id for c in db.session.scalars(select(Client))} == {staying.id}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "client_transferred")).all()
+    assert sorted(e.client_code for e in events) == sorted(c.code for c in moved)
+    assert "Luottamuksellinen" not in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_transfer_to_a_non_worker_is_refused(client, db, build, login):
+    coordinator = build.user("coordinator")
+    login(coordinator)
+    leaving = build.user("social_worker")
+    _clients_of(db, leaving, 1)
+    post_form(client, f"/admin/users/{leaving.id}/transfer-clients", {f"t{leaving.id}-target": coordinator.id}, token_from="/admin/users")
+    db.session.expire_all()
+    assert db.session.scalar(select(Client.owner_id)) == leaving.id
+
+
+def test_audit_trail_filters_by_user_client_action_and_date(client, db, build, login):
+    coordinator = build.user("coordinator")
+    login(coordinator)
+    worker = build.user("social_worker")
+    audit.record(db.session, "client_viewed", user=worker, client_code="K-AAAA-1111", purpose="matching")
+    audit.record(db.session, "client_viewed", user=worker, client_code="K-BBBB-2222", purpose="matching")
+    old = audit.record(db.session, "client_viewed", user=worker, client_code="K-AAAA-1111")
+    old.occurred_at = datetime.now(UTC) - timedelta(days=40)
+    db.session.commit()
+
+    def search(**filters):
+        html = post_form(client, "/admin/audit", filters, token_from="/admin/audit").get_data(as_text=True)
+        return re.findall(r"<td>(K-[A-Z0-9-]+)</td>", html)
+
+    assert sorted(search(client_code="k-aaaa-1111")) == ["K-AAAA-1111", "K-AAAA-1111"]
+    assert search(client_code="K-AAAA-1111", since=(datetime.now(UTC) - timedelta(days=2)).date().isoformat()) == ["K-AAAA-1111"]
+    assert len(search(user_email=worker.email, action="client_viewed")) == 3
+    assert search(user_email=coordinator.email, action="client_viewed") == []
+
+
+def test_audit_filters_are_posted_so_client_codes_stay_out_of_addresses(client, build, login):
+    login(build.user("coordinator"))
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/admin/audit"', html)
+
+
+def test_audit_csv_download(client, db, build, login):
+    login(build.user("coordinator"))
+    audit.record(db.session, "client_viewed", client_code="K-CCCC-3333", detail="=cmd|' /C calc'!A0")
+    db.session.commit()
+
+    response = post_form(client, "/admin/audit", {"download": "1"}, token_from="/admin/audit")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-')
+    assert response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    viewed = [r for r in rows if r["action"] == "client_viewed"][0]
+    assert viewed["client_code"] == "K-CCCC-3333"
+    assert viewed["detail"].startswith("'=")  # neutralised for spreadsheets
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "audit_exported")) is not None
+
+
+def test_no_route_can_edit_or_delete_audit_events(app):
+    for rule in app.url_map.iter_rules():
+        if "audit" in rule.rule:
+            assert rule.endpoint == "admin.audit_log", rule.rule

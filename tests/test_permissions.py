@@ -1,0 +1,193 @@
+"""DESIGN.md §3 made provable: every route × role × method, and the named checks."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from placements import permissions
+from placements.models import AuditEvent, Client, User
+from tests.conftest import csrf_token
+
+ANONYMOUS = "anonymous"
+ROLES = (ANONYMOUS, "host", "social_worker", "coordinator")
+EVERYONE = set(ROLES)
+LOGGED_IN = {"host", "social_worker", "coordinator"}
+COORDINATOR = {"coordinator"}
+
+# (endpoint, method) -> the roles allowed. A route missing here fails the test below.
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("main.index", "GET"): EVERYONE,
+    ("main.healthz", "GET"): EVERYONE,
+    ("main.set_language", "POST"): EVERYONE,
+    ("auth.login", "GET"): EVERYONE,
+    ("auth.login", "POST"): EVERYONE,
+    ("auth.change_password", "GET"): LOGGED_IN,
+    ("auth.change_password", "POST"): LOGGED_IN,
+    ("auth.logout", "POST"): LOGGED_IN,
+    ("admin.user_list", "GET"): COORDINATOR,
+    ("admin.user_list", "POST"): COORDINATOR,
+    ("admin.deactivate_user", "POST"): COORDINATOR,
+    ("admin.reactivate_user", "POST"): COORDINATOR,
+    ("admin.reset_password", "POST"): COORDINATOR,
+    ("admin.transfer_clients", "POST"): COORDINATOR,
+    ("admin.audit_log", "GET"): COORDINATOR,
+    ("admin.audit_log", "POST"): COORDINATOR,
+}
+
+
+def routes(app) -> list[tuple[str, str, object]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule))
+    return found
+
+
+def test_every_route_has_an_expected_outcome(app):
+    missing = sorted({(endpoint, method) for endpoint, method, _ in routes(app)} - set(EXPECTED))
+    assert missing == [], f"add these routes to EXPECTED with the roles allowed: {missing}"
+    stale = sorted(set(EXPECTED) - {(endpoint, method) for endpoint, method, _ in routes(app)})
+    assert stale == [], f"EXPECTED names routes that no longer exist: {stale}"
+
+
+def test_state_changes_only_by_post(app):
+    for endpoint, method, _ in routes(app):
+        assert method in {"GET", "POST"}, f"{endpoint} answers {method}"
+
+
+@pytest.fixture
+def objects(build):
+    """One object of each kind a URL can name."""
+    target = build.user("social_worker", email="target@example.fi")
+    return {"user_id": target.id}
+
+
+def _url(rule, objects) -> str:
+    return rule.build({name: objects[name] for name in rule.arguments})[1]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(app, db, build, objects, role):
+    from tests.builders import PASSWORD
+    from tests.conftest import log_in
+
+    user = None if role == ANONYMOUS else build.user(role)
+    failures = []
+    # Logging out ends the session, so it goes last.
+    ordered = sorted(routes(app), key=lambda item: item[0] == "auth.logout")
+    for endpoint, method, rule in ordered:
+        client = app.test_client()
+        if user is not None:
+            assert log_in(client, user.email, PASSWORD).status_code == 302
+        url = _url(rule, objects)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": csrf_token(client, "/")})
+        allowed = role in EXPECTED[(endpoint, method)]
+        status, location = response.status_code, response.headers.get("Location")
+        if role == ANONYMOUS:
+            denied = status == 401 or (status == 302 and location == "/login" and endpoint != "auth.login")
+        else:
+            denied = status in (403, 404)
+        if status >= 500 or allowed == denied:
+            failures.append(f"{method} {url} as {role}: {status} {location or ''} (expected {'allowed' if allowed else 'denied'})")
+    assert failures == []
+
+
+def test_denials_are_logged(client, db, build, login):
+    login(build.user("host"))
+    assert client.get("/admin/users").status_code == 403
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "permission_denied")).one()
+    assert event.role == "host" and "admin.user_list" in event.detail
+
+
+def test_host_cannot_manage_users_and_nothing_changes(client, db, build, login):
+    login(build.user("host"))
+    target = build.user("social_worker")
+    response = client.post(f"/admin/users/{target.id}/deactivate", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(User, target.id).active is True
+
+
+# --- named checks, from the negative side for every role ------------------------------
+
+
+@pytest.fixture
+def people(build):
+    site_a = build.site(site_ref="A", organisation="Järjestö A")
+    site_b = build.site(site_ref="B", organisation="Järjestö B", opening_title="Toinen")
+    return {
+        "host_a": build.user("host", organisation=site_a.organisation),
+        "host_b": build.user("host", organisation=site_b.organisation),
+        "worker_a": build.user("social_worker"),
+        "worker_b": build.user("social_worker"),
+        "coordinator": build.user("coordinator"),
+        "site_a": site_a,
+        "site_b": site_b,
+    }
+
+
+def _client_of(db, owner, shared_with=()):
+    client = Client(code=f"K-TEST-{owner.id:04d}"[:11], owner_id=owner.id, municipality_code="205", age_band="30-39")
+    client.shared_with = list(shared_with)
+    db.session.add(client)
+    db.session.commit()
+    return client
+
+
+def test_a_host_edits_only_their_own_organisations_sites_and_openings(people):
+    host_a, site_a, site_b = people["host_a"], people["site_a"], people["site_b"]
+    assert permissions.can_edit_site(host_a, site_a)
+    assert permissions.can_edit_opening(host_a, site_a.openings[0])
+    assert not permissions.can_edit_site(host_a, site_b)
+    assert not permissions.can_edit_opening(host_a, site_b.openings[0])
+    assert not permissions.can_manage_registry(host_a)
+
+
+def test_social_workers_cannot_edit_sites_and_coordinators_can_edit_any(people):
+    assert not permissions.can_edit_site(people["worker_a"], people["site_a"])
+    assert permissions.can_edit_site(people["coordinator"], people["site_b"])
+
+
+def test_a_worker_reads_only_own_or_shared_clients(db, people):
+    own = _client_of(db, people["worker_a"])
+    shared = _client_of(db, people["worker_b"], shared_with=[people["worker_a"]])
+    assert permissions.can_read_client(people["worker_a"], own)
+    assert permissions.can_read_client(people["worker_a"], shared)
+    assert not permissions.can_read_client(people["worker_b"], own)
+
+
+def test_coordinator_and_hosts_never_read_client_needs(db, people):
+    client = _client_of(db, people["worker_a"])
+    assert not permissions.can_read_client(people["coordinator"], client)
+    assert not permissions.can_read_client(people["host_a"], client)
+    assert permissions.can_transfer_clients(people["coordinator"])
+    assert not permissions.can_transfer_clients(people["worker_a"])
+
+
+@pytest.mark.parametrize("check", ["can_manage_users", "can_view_audit", "can_run_survey", "can_manage_registry"])
+def test_coordinator_only_checks(people, check):
+    function = getattr(permissions, check)
+    assert function(people["coordinator"])
+    for name in ("host_a", "worker_a"):
+        assert not function(people[name])
+
+
+def test_only_social_workers_create_clients(people):
+    assert permissions.can_create_clients(people["worker_a"])
+    assert not permissions.can_create_clients(people["coordinator"])
+    assert not permissions.can_create_clients(people["host_a"])
+
+
+def test_browsing_needs_login_unless_the_catalogue_is_public(people):
+    from flask_login import AnonymousUserMixin
+
+    anonymous = AnonymousUserMixin()
+    assert not permissions.can_browse_catalogue(anonymous, public_catalogue=False)
+    assert permissions.can_browse_catalogue(anonymous, public_catalogue=True)
+    assert permissions.can_browse_catalogue(people["host_a"], public_catalogue=False)
