@@ -111,12 +111,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from placements.admin import registry  # noqa: F401  (routes on the admin blueprint)
     from placements.admin.views import bp as admin_bp
     from placements.auth.views import bp as auth_bp
+    from placements.catalogue import editing  # noqa: F401  (routes on the catalogue blueprint)
+    from placements.catalogue.views import bp as catalogue_bp
     from placements.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(catalogue_bp)
     app.register_blueprint(admin_bp)
 
 

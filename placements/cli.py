@@ -16,6 +16,7 @@ from placements.config import PROJECT_ROOT
 from placements.extensions import db
 from placements.models import Organisation, Site, User
 from placements.services import importer, site_csv
+from placements.services.geocoding import Geocoder
 from placements.services.site_export import export_rows
 from placements.services.users import UserError, create_user
 
@@ -55,7 +56,8 @@ def _print_import_result(result: importer.ImportResult) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and report, but save nothing.")
 def import_command(file: Path, dry_run: bool) -> None:
-    result = importer.import_sites(db.session, file.read_bytes(), dry_run=dry_run)
+    geocoder = Geocoder.from_config(db.session, current_app.config)
+    result = importer.import_sites(db.session, file.read_bytes(), dry_run=dry_run, geocoder=geocoder)
     _print_import_result(result)
     if result.problems:
         db.session.rollback()
@@ -75,6 +77,27 @@ def export_command(file: str, excel_fi: bool) -> None:
         with open(file, "w", encoding="utf-8", newline="") as stream:
             count = site_csv.write(rows, stream, excel_fi=excel_fi)
     click.echo(_("Exported %(count)s rows.", count=count), err=True)
+
+
+@sites.command("geocode", help="Look up the addresses of sites placed only at a postal code area or municipality centre.")
+@click.option("--limit", type=int, default=None, help="Look up at most this many sites.")
+def geocode_command(limit: int | None) -> None:
+    if current_app.config.get("GEOCODER") != "nominatim":
+        click.echo(_("GEOCODER is not nominatim; nothing to look up."), err=True)
+        sys.exit(1)
+    query = select(Site).where(Site.archived_at.is_(None), Site.geocode_precision.in_(("postal_code", "municipality"))).order_by(Site.id)
+    if limit:
+        query = query.limit(limit)
+    geocoder = Geocoder.from_config(db.session, current_app.config)
+    found = 0
+    candidates = db.session.scalars(query).all()
+    for site in candidates:
+        location = geocoder.locate(site.street_address, site.postal_code, site.municipality_code)
+        if location.precision == "exact":
+            site.latitude, site.longitude, site.geocode_precision = location.latitude, location.longitude, "exact"
+            found += 1
+        db.session.commit()  # one site at a time: an interrupted run keeps what it found
+    click.echo(_("%(found)s of %(total)s sites were located by their street address.", found=found, total=len(candidates)))
 
 
 @click.group(help="Manage user accounts.")

@@ -26,8 +26,24 @@ def _everyone(user) -> bool:
 
 # Features add their pages here; an item shows only when its endpoint exists and the
 # user's role may use it.
+def _browser(user) -> bool:
+    from flask import current_app
+
+    return permissions.can_browse_catalogue(user, current_app.config["PUBLIC_CATALOGUE"])
+
+
+def _host(user) -> bool:
+    return permissions.has_role(user, permissions.HOST)
+
+
 NAVIGATION: list[NavItem] = [
     NavItem("main.index", _l("Home"), _everyone),
+    NavItem("catalogue.site_list", _l("Sites"), _browser),
+    NavItem("catalogue.site_map", _l("Map"), _browser),
+    NavItem("catalogue.my_sites", _l("My sites"), _host),
+    NavItem("admin.organisations", _l("Organisations"), permissions.can_manage_registry),
+    NavItem("admin.import_upload", _l("Import"), permissions.can_manage_registry),
+    NavItem("admin.stale_overview", _l("Stale data"), permissions.can_manage_registry),
     NavItem("admin.user_list", _l("Users"), permissions.can_manage_users),
     NavItem("admin.audit_log", _l("Audit trail"), permissions.can_view_audit),
 ]
@@ -42,6 +58,19 @@ def navigation(user) -> list[tuple[str, object]]:
         for item in NAVIGATION
         if item.endpoint in endpoints and item.visible(user)
     ]
+
+
+def url_with_args(endpoint: str, args, **changes) -> str:
+    """``endpoint``'s address with the current query arguments (repeated ones kept), changed."""
+    from urllib.parse import urlencode
+
+    from werkzeug.datastructures import MultiDict
+
+    params = MultiDict(args)
+    for key, value in changes.items():
+        params.setlist(key, [] if value is None else [value])
+    query = urlencode([(k, v) for k, v in params.items(multi=True) if v != ""])
+    return url_for(endpoint) + ("?" + query if query else "")
 
 
 def label(group: str, code: str | None) -> str:
@@ -70,4 +99,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value, "short") if value else ""
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "d.M.yyyy HH.mm") if value else ""
     app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.globals["url_with_args"] = url_with_args
+    app.jinja_env.globals.update(
+        OPENING_TYPES=codes.OPENING_TYPES, ACCESSIBILITY=codes.ACCESSIBILITY, TASK_AREAS=codes.TASK_AREAS
+    )
     app.jinja_env.filters["number"] = number

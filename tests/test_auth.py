@@ -209,3 +209,9 @@ def test_a_reset_password_must_be_changed_before_anything_else(client, db, build
 
     post_form(client, "/account/password", {"current_password": one_time, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, token_from="/account/password")
     assert client.get("/").status_code == 200
+
+
+def test_a_host_lands_on_the_stale_list(client, build):
+    site = build.site()
+    user = build.user("host", organisation=site.organisation)
+    assert log_in(client, user.email, PASSWORD).headers["Location"] == "/my/sites"

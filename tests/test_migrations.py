@@ -59,3 +59,24 @@ def test_upgrade_on_an_empty_database_matches_the_models(backend, tmp_path):
 def test_postgresql_is_tested_when_configured():
     require(bool(POSTGRES_URL), "TEST_DATABASE_URL is not set: the suite ran on SQLite only")
     assert POSTGRES_URL.startswith("postgresql")
+
+
+def test_search_text_is_filled_for_sites_that_existed_before_it(tmp_path):
+    """The migration adding sites.search_text fills it for existing rows."""
+    from sqlalchemy import text
+
+    url = "sqlite:///" + str(tmp_path / "stepwise.db")
+    app = create_app(base_config(url, tmp_path))
+    with app.app_context():
+        upgrade(revision="5a1c0e7d2b90")
+        with _db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO organisations (id, name, kind, created_at) VALUES (1, 'Järjestö Ä', 'association', '2026-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO sites (id, uuid, site_ref, organisation_id, name, street_address, postal_code, municipality_code, latitude, longitude, "
+                "geocode_precision, accessibility, description, contact_name, contact_phone, contact_email, created_at, updated_at) VALUES "
+                "(1, 'u1', 'S1', 1, 'PÄSSINPÄÄ Paja', 'Katu 1', '87100', '205', 64.2, 27.7, 'manual', '|', 'Kuvaus', '', '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            ))
+        upgrade()
+        with _db.engine.connect() as connection:
+            assert connection.execute(text("SELECT search_text, version FROM sites")).one() == ("pässinpää paja järjestö ä katu 1 kuvaus", 1)
+        _db.engine.dispose()

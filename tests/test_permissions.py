@@ -14,6 +14,7 @@ ROLES = (ANONYMOUS, "host", "social_worker", "coordinator")
 EVERYONE = set(ROLES)
 LOGGED_IN = {"host", "social_worker", "coordinator"}
 COORDINATOR = {"coordinator"}
+HOST_OR_COORDINATOR = {"host", "coordinator"}
 
 # (endpoint, method) -> the roles allowed. A route missing here fails the test below.
 EXPECTED: dict[tuple[str, str], set[str]] = {
@@ -33,7 +34,37 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("admin.transfer_clients", "POST"): COORDINATOR,
     ("admin.audit_log", "GET"): COORDINATOR,
     ("admin.audit_log", "POST"): COORDINATOR,
+    ("admin.organisations", "GET"): COORDINATOR,
+    ("admin.organisations", "POST"): COORDINATOR,
+    ("admin.organisation_edit", "GET"): COORDINATOR,
+    ("admin.organisation_edit", "POST"): COORDINATOR,
+    ("admin.import_upload", "GET"): COORDINATOR,
+    ("admin.import_upload", "POST"): COORDINATOR,
+    ("admin.import_confirm", "POST"): COORDINATOR,
+    ("admin.stale_overview", "GET"): COORDINATOR,
+    # Browsing needs a login unless PUBLIC_CATALOGUE=1 (tested separately).
+    ("catalogue.site_list", "GET"): LOGGED_IN,
+    ("catalogue.site_map", "GET"): LOGGED_IN,
+    ("catalogue.site_page", "GET"): LOGGED_IN,
+    ("catalogue.site_popup", "GET"): LOGGED_IN,
+    ("catalogue.my_sites", "GET"): {"host"},
+    # Hosts for their own organisation's sites (the objects below); others are tested apart.
+    ("catalogue.site_edit", "GET"): HOST_OR_COORDINATOR,
+    ("catalogue.site_edit", "POST"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_new", "GET"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_new", "POST"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_edit", "GET"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_edit", "POST"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_capacity", "GET"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_capacity", "POST"): HOST_OR_COORDINATOR,
+    ("catalogue.opening_confirm", "POST"): HOST_OR_COORDINATOR,
+    ("catalogue.site_new", "GET"): COORDINATOR,
+    ("catalogue.site_new", "POST"): COORDINATOR,
+    ("catalogue.site_archive", "POST"): COORDINATOR,
+    ("catalogue.opening_archive", "POST"): COORDINATOR,
 }
+# Requests that end what the others need go last, in this order.
+LAST = {"catalogue.opening_archive": 1, "catalogue.site_archive": 2, "auth.logout": 3}
 
 
 def routes(app) -> list[tuple[str, str, object]]:
@@ -60,9 +91,16 @@ def test_state_changes_only_by_post(app):
 
 @pytest.fixture
 def objects(build):
-    """One object of each kind a URL can name."""
+    """One object of each kind a URL can name; the site belongs to the host's organisation."""
     target = build.user("social_worker", email="target@example.fi")
-    return {"user_id": target.id}
+    site = build.site(site_ref="MATRIX", organisation="Matriisin järjestö")
+    return {
+        "user_id": target.id,
+        "site_id": site.id,
+        "opening_id": site.openings[0].id,
+        "organisation_id": site.organisation_id,
+        "organisation": site.organisation,
+    }
 
 
 def _url(rule, objects) -> str:
@@ -74,10 +112,10 @@ def test_permission_matrix(app, db, build, objects, role):
     from tests.builders import PASSWORD
     from tests.conftest import log_in
 
-    user = None if role == ANONYMOUS else build.user(role)
+    organisation = objects["organisation"] if role == "host" else None
+    user = None if role == ANONYMOUS else build.user(role, organisation=organisation)
     failures = []
-    # Logging out ends the session, so it goes last.
-    ordered = sorted(routes(app), key=lambda item: item[0] == "auth.logout")
+    ordered = sorted(routes(app), key=lambda item: LAST.get(item[0], 0))
     for endpoint, method, rule in ordered:
         client = app.test_client()
         if user is not None:

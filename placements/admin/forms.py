@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from placements.codes import ROLES
+from placements.codes import ORGANISATION_KINDS, ROLES
 from placements.formtools import choices
 
 
@@ -36,3 +37,23 @@ class AuditFilterForm(FlaskForm):
     until = DateField(_l("To"), validators=[Optional()])
     submit = SubmitField(_l("Search"))
     download = SubmitField(_l("Download CSV"))
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS))
+    business_id = StringField(_l("Business ID (Y-tunnus)"), validators=[Optional(), Length(max=9)])
+    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
+    contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    contact_email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Save"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Site CSV file"), validators=[FileRequired(message=_l("Choose a file to upload."))])
+    submit = SubmitField(_l("Check the file"))
+
+
+class ImportConfirmForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Import"))

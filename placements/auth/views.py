@@ -31,11 +31,14 @@ def _login_failed(response) -> bool:
     return bool(g.get("login_failed"))
 
 
-def _next_page() -> str:
-    """Where to go after login: remembered in the session, never in the query string."""
+def _next_page(user: User) -> str:
+    """Where to go after login: the page asked for (kept in the session, never in the query
+    string), else the role's first screen; a host's is the list of stale openings."""
     target = session.pop("next", None)
     if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
         return target
+    if user.role == "host":
+        return url_for("catalogue.my_sites")
     return url_for("main.index")
 
 
@@ -51,7 +54,7 @@ def login():
         user = db.session.scalar(select(User).where(User.email == email))
         password_ok = verify_password(user.password_hash if user else None, form.password.data)
         if user is not None and password_ok and user.active:
-            target = _next_page()
+            target = _next_page(user)
             start_session(user)
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)

@@ -7,6 +7,7 @@ from placements.models.geo import Municipality, PostalCode
 from placements.models.organisation import Organisation
 from placements.models.placement import Placement
 from placements.models.site import Opening, Site
+from placements.models.support import GeocodeCache, ImportUpload
 from placements.models.user import User
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "Base",
     "CapacityEvent",
     "Client",
+    "GeocodeCache",
+    "ImportUpload",
     "Municipality",
     "Needs",
     "Opening",

@@ -60,18 +60,24 @@ class Site(Base):
     geocode_precision: Mapped[str] = mapped_column(String(20))
     accessibility: Mapped[tuple[str, ...]] = mapped_column(CodeList, default=())
     description: Mapped[str] = mapped_column(Text, default="")
+    # Lower-cased name, organisation, address, description and opening titles, for text
+    # search that treats å, ä and ö the same on SQLite and PostgreSQL.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(back_populates="sites")  # noqa: F821
     municipality: Mapped[Municipality] = relationship()  # noqa: F821
     openings: Mapped[list[Opening]] = relationship(
         back_populates="site", order_by="Opening.id", cascade="save-update, merge"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<Site {self.id} {self.site_ref}>"

@@ -14,16 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from placements import codes
-from placements.models import CapacityEvent, Municipality, Opening, Organisation, PostalCode, Site
-from placements.models.geo import STREET_ADDRESS_AREA
-from placements.services import audit
+from placements.models import Municipality, Opening, Organisation, PostalCode, Site
+from placements.services import audit, capacity
 from placements.services.csv_safety import restore
-from placements.services.geocoding import fallback_location
+from placements.services.geocoding import Geocoder
+from placements.services.search_text import search_text
 from placements.services.site_csv import MULTI_SEPARATOR, SITE_COLUMNS, Problem, parse
 from placements.services.validation import (
     EMAIL,
     LANGUAGE_CODE,
     inside_finland,
+    postal_code_problem,
     schedule_problems,
 )
 
@@ -171,18 +172,12 @@ def _check_row(number: int, cells: dict[str, str], refs: _References, problems: 
         c.fail("site_ref", _("Use 1–64 letters, digits, dots, hyphens or underscores."))
     municipality = c.code("municipality_code", refs.municipalities)
     postal_code = cells.get("postal_code", "")
-    postal = refs.postal_codes.get(postal_code)
     if not postal_code:
         c.fail("postal_code", _("A value is required."))
-    elif not re.fullmatch(r"\d{5}", postal_code):
-        c.fail("postal_code", _("A postal code has five digits."))
-    elif postal is None:
-        c.fail("postal_code", _("%(code)s is not a postal code in Kainuu.", code=postal_code))
-    elif postal.type_code != STREET_ADDRESS_AREA:
-        c.fail("postal_code", _("%(code)s is a PO box or corporate postal code, not a street address area.", code=postal_code))
-    elif municipality in refs.municipalities and postal.municipality_code != municipality:
-        c.fail("postal_code", _("Postal code %(code)s belongs to %(actual)s, not to municipality %(given)s.",
-                                code=postal_code, actual=refs.municipalities[postal.municipality_code], given=municipality))
+    else:
+        problem = postal_code_problem(postal_code, refs.postal_codes.get(postal_code), municipality, refs.municipalities)
+        if problem:
+            c.fail("postal_code", problem)
     latitude = c.decimal("latitude", -90, 90, required=False)
     longitude = c.decimal("longitude", -180, 180, required=False)
     has_lat, has_lon = bool(cells.get("latitude")), bool(cells.get("longitude"))
@@ -311,9 +306,15 @@ def _check_against_database(groups: list[SiteGroup], existing: dict[str, Site], 
                 problems.append(Problem(row.row, "places_total", _("The opening has %(taken)s active placements, so total places minus outside participants cannot be less than that.", taken=opening.places_taken)))
 
 
-def import_sites(session: Session, data: bytes, *, user=None, dry_run: bool = False, now: datetime | None = None) -> ImportResult:
-    """Validate ``data`` and, when every row is valid and not ``dry_run``, apply it."""
+def import_sites(session: Session, data: bytes, *, user=None, dry_run: bool = False, now: datetime | None = None, geocoder: Geocoder | None = None) -> ImportResult:
+    """Validate ``data`` and, when every row is valid and not ``dry_run``, apply it.
+
+    Rows without coordinates are located by ``geocoder`` (offline fallbacks by default;
+    a dry run never asks an online geocoder).
+    """
     now = now or datetime.now(UTC)
+    if geocoder is None or dry_run:
+        geocoder = Geocoder(session)
     groups, problems, row_count = validate(session, data, now.date())
     result = ImportResult(problems=problems, rows=row_count, dry_run=dry_run)
     if not groups:
@@ -325,7 +326,7 @@ def import_sites(session: Session, data: bytes, *, user=None, dry_run: bool = Fa
     with session.no_autoflush:
         organisations = {o.name: o for o in session.scalars(select(Organisation).where(Organisation.name.in_({g.values["organisation"] for g in groups})))}
         for group in groups:
-            _apply_site(session, group, existing.get(group.site_ref), organisations, result, user, now)
+            _apply_site(session, group, existing.get(group.site_ref), organisations, result, user, now, geocoder)
     if dry_run:
         session.rollback()
         return result
@@ -334,8 +335,17 @@ def import_sites(session: Session, data: bytes, *, user=None, dry_run: bool = Fa
     return result
 
 
-def _apply_site(session: Session, group: SiteGroup, site: Site | None, organisations: dict[str, Organisation], result: ImportResult, user, now: datetime) -> None:
+def _apply_site(session: Session, group: SiteGroup, site: Site | None, organisations: dict[str, Organisation], result: ImportResult, user, now: datetime, geocoder: Geocoder) -> None:
     values = group.values
+    # Locate first: the geocoder may query the database, which must not see half-made rows.
+    latitude, longitude = values["latitude"], values["longitude"]
+    if latitude is None:
+        location = geocoder.locate(values["street_address"], values["postal_code"], values["municipality_code"])
+        latitude, longitude, precision = location.latitude, location.longitude, location.precision
+    elif site is not None and (site.latitude, site.longitude) == (latitude, longitude):
+        precision = site.geocode_precision  # unchanged coordinates keep how they were found
+    else:
+        precision = "manual"
     organisation = organisations.get(values["organisation"])
     if organisation is None:
         organisation = Organisation(name=values["organisation"], kind=values["organisation_kind"])
@@ -349,14 +359,6 @@ def _apply_site(session: Session, group: SiteGroup, site: Site | None, organisat
         session.add(site)
         result.sites_created += 1
     changes_before = result.openings_created + result.openings_updated + result.openings_archived
-    latitude, longitude = values["latitude"], values["longitude"]
-    if latitude is None:
-        location = fallback_location(session, values["postal_code"], values["municipality_code"])
-        latitude, longitude, precision = location.latitude, location.longitude, location.precision
-    elif site.id is not None and (site.latitude, site.longitude) == (latitude, longitude):
-        precision = site.geocode_precision  # unchanged coordinates keep how they were found
-    else:
-        precision = "manual"
     site.organisation = organisation
     site.name = values["site_name"]
     site.street_address = values["street_address"]
@@ -377,11 +379,12 @@ def _apply_site(session: Session, group: SiteGroup, site: Site | None, organisat
         _apply_opening(session, site, current.get(key), row.values, result, user, now)
     for key, opening in current.items():
         if key not in seen and opening.archived_at is None:
-            before = _capacity(opening)
+            before = capacity.snapshot(opening)
             opening.archived_at = now
             opening.status = "closed"
-            _capacity_event(session, opening, before, user, now)
+            capacity.record(session, opening, before, user=user, now=now)
             result.openings_archived += 1
+    site.search_text = search_text(site)
     if not created:
         changed = session.is_modified(site) or organisation in session.new or (
             result.openings_created + result.openings_updated + result.openings_archived > changes_before
@@ -399,14 +402,8 @@ OPENING_FIELDS = (
 )  # fmt: skip
 
 
-def _capacity(opening: Opening | None) -> tuple | None:
-    if opening is None:
-        return None
-    return (opening.places_total, opening.places_external, opening.places_taken, opening.status)
-
-
 def _apply_opening(session: Session, site: Site, opening: Opening | None, values: dict, result: ImportResult, user, now: datetime) -> None:
-    before = _capacity(opening)
+    before = capacity.snapshot(opening)
     if opening is None:
         opening = Opening(site=site, places_taken=0)
         session.add(opening)
@@ -424,18 +421,4 @@ def _apply_opening(session: Session, site: Site, opening: Opening | None, values
         opening.last_confirmed_at = datetime.combine(confirmed, time(12), tzinfo=UTC)
     elif changed:
         opening.last_confirmed_at = now
-    if _capacity(opening) != before:
-        _capacity_event(session, opening, before, user, now)
-
-
-def _capacity_event(session: Session, opening: Opening, before: tuple | None, user, now: datetime) -> None:
-    total, external, taken, status = _capacity(opening)
-    session.add(
-        CapacityEvent(
-            opening=opening, occurred_at=now, user_id=getattr(user, "id", None), kind="capacity_changed",
-            places_total_before=before[0] if before else None, places_total_after=total,
-            places_external_before=before[1] if before else None, places_external_after=external,
-            places_taken_before=before[2] if before else None, places_taken_after=taken,
-            status_before=before[3] if before else None, status_after=status,
-        )
-    )
+    capacity.record_if_changed(session, opening, before, user=user, now=now)

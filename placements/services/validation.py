@@ -61,3 +61,24 @@ def schedule_problems(
                     (field, _("Rehabilitative work activity is %(low)s–%(high)s hours a day (Act 189/2001, 13 §).", low=low, high=high))
                 )
     return problems
+
+
+def postal_code_problem(code: str, postal, municipality_code: str | None, municipality_names: dict[str, str]) -> str | None:
+    """Why ``code`` cannot be the postal code of a site in ``municipality_code`` (None if it can).
+
+    ``postal`` is the PostalCode row for ``code`` or None when it is not a Kainuu code.
+    """
+    from placements.models.geo import STREET_ADDRESS_AREA
+
+    if not re.fullmatch(r"\d{5}", code or ""):
+        return _("A postal code has five digits.")
+    if postal is None:
+        return _("%(code)s is not a postal code in Kainuu.", code=code)
+    if postal.type_code != STREET_ADDRESS_AREA:
+        return _("%(code)s is a PO box or corporate postal code, not a street address area.", code=code)
+    if municipality_code in municipality_names and postal.municipality_code != municipality_code:
+        return _(
+            "Postal code %(code)s belongs to %(actual)s, not to municipality %(given)s.",
+            code=code, actual=municipality_names[postal.municipality_code], given=municipality_code,
+        )
+    return None

@@ -43,13 +43,44 @@ def live_accounts(live_server):
     return LIVE_ACCOUNTS
 
 
+# A valid 1x1 PNG: what the stand-in tile server answers for every tile.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cff00000040101005b7a5d5a0000000049454e44ae426082"
+)
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def tile_server():
+    """Map tiles from loopback, so tests can tell the tile server from everything else."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(PNG)))
+            self.end_headers()
+            self.wfile.write(PNG)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, tile_server):
     """The real app served by a real HTTP server in a thread, on its own SQLite database."""
     folder = tmp_path_factory.mktemp("live")
     url = "sqlite:///" + str(folder / "live.db")
     migrate_database(url, folder)
-    app = create_app(base_config(url, folder))
+    app = create_app(base_config(url, folder) | {"MAP_TILES_URL": tile_server + "/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Testitiilet"})
     with app.app_context():
         result = import_sites(db.session, (ROOT / "data" / "seed_sites.csv").read_bytes())
         assert result.ok
@@ -85,6 +116,17 @@ def page(browser):
     context = browser.new_context(locale="fi-FI")
     page = context.new_page()
     page.console_messages = []
+    page.requested = []
     page.on("console", lambda message: page.console_messages.append(message))
+    page.on("request", lambda request: page.requested.append(request.url))
     yield page
     context.close()
+
+
+def log_in_as(page, live_server, account) -> None:
+    email, password = account
+    page.goto(live_server + "/login")
+    page.get_by_label("Sähköpostiosoite").fill(email)
+    page.get_by_label("Salasana").fill(password)
+    page.get_by_role("button", name="Kirjaudu sisään").click()
+    page.wait_for_load_state()
