@@ -78,7 +78,9 @@ def _configure_database_engine(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
-        options.setdefault("connect_args", {"timeout": 15})
+        # Writes start with BEGIN IMMEDIATE: a writer waits (busy timeout) for the write lock
+        # up front instead of failing when a read transaction tries to become a write.
+        options.setdefault("connect_args", {"timeout": 15, "isolation_level": "IMMEDIATE"})
     else:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -116,11 +118,15 @@ def register_blueprints(app: Flask) -> None:
     from placements.auth.views import bp as auth_bp
     from placements.catalogue import editing  # noqa: F401  (routes on the catalogue blueprint)
     from placements.catalogue.views import bp as catalogue_bp
+    from placements.clients.views import bp as clients_bp
     from placements.main.views import bp as main_bp
+    from placements.placements.views import bp as placements_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(clients_bp)
+    app.register_blueprint(placements_bp)
     app.register_blueprint(admin_bp)
 
 

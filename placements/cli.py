@@ -24,6 +24,9 @@ SEED_FILE = PROJECT_ROOT / "data" / "seed_sites.csv"
 
 
 def register(app: Flask) -> None:
+    from placements.cli_clients import clients
+
+    app.cli.add_command(clients)
     app.cli.add_command(sites)
     app.cli.add_command(users)
     app.cli.add_command(demo)

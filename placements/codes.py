@@ -162,3 +162,18 @@ COMMON_LANGUAGES = {
 KTT_DAYS_PER_WEEK = (1, 4)
 KTT_HOURS_PER_DAY = (4, 8)
 KTT_PERIOD_MONTHS = (3, 24)
+
+# Why an opening does not match a client's needs: one label per hard filter (DESIGN.md §5).
+MATCH_FILTERS = {
+    "type": _l("not a kind of place the client is looking for"),
+    "status": _l("not taking participants (paused or closed)"),
+    "free_place": _l("no free place"),
+    "accessibility": _l("lacks accessibility the client needs"),
+    "supports": _l("lacks support the client needs"),
+    "physical_demand": _l("physically too demanding"),
+    "social_intensity": _l("too much contact with other people"),
+    "schedule": _l("needs more days or hours than the client can do"),
+    "distance": _l("farther than the client can travel"),
+    "public_transport": _l("no bus stop nearby"),
+    "language": _l("no shared working language"),
+}

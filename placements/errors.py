@@ -53,7 +53,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        # The endpoint, not the path: paths can hold client codes, which never go in logs.
+        log.exception("Unhandled error on %s %s", request.method, request.endpoint)
         from placements.extensions import db
 
         db.session.rollback()

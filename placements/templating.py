@@ -40,6 +40,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("main.index", _l("Home"), _everyone),
     NavItem("catalogue.site_list", _l("Sites"), _browser),
     NavItem("catalogue.site_map", _l("Map"), _browser),
+    NavItem("clients.client_list", _l("Clients"), permissions.can_create_clients),
     NavItem("catalogue.my_sites", _l("My sites"), _host),
     NavItem("admin.organisations", _l("Organisations"), permissions.can_manage_registry),
     NavItem("admin.import_upload", _l("Import"), permissions.can_manage_registry),
@@ -80,6 +81,14 @@ def label(group: str, code: str | None) -> str:
     return str(getattr(codes, group).get(code, code))
 
 
+def municipality_name(code: str | None) -> str:
+    from placements.extensions import db
+    from placements.models import Municipality
+
+    municipality = db.session.get(Municipality, code) if code else None
+    return municipality.name_fi if municipality else (code or "")
+
+
 def number(value, digits: int = 1) -> str:
     """A number in the current locale (decimal comma in Finnish), without needless zeros."""
     if value is None:
@@ -104,3 +113,4 @@ def register(app: Flask) -> None:
         OPENING_TYPES=codes.OPENING_TYPES, ACCESSIBILITY=codes.ACCESSIBILITY, TASK_AREAS=codes.TASK_AREAS
     )
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["municipality"] = municipality_name

@@ -98,3 +98,36 @@ class Builder:
         )
         self.session.commit()
         return user
+
+    # --- clients, needs and placements, through the same services as the app ---------------
+
+    def client(self, owner: User, *, municipality_code: str = "205", home_postal_code: str | None = "87100", age_band: str = "30-39", gender: str = "female", share_with=()):
+        from placements.services.clients import create_client
+
+        client = create_client(self.session, owner, municipality_code=municipality_code, home_postal_code=home_postal_code, age_band=age_band, gender=gender, share_with=[u.id for u in share_with])
+        self.session.commit()
+        return client
+
+    def needs(self, client, owner: User, **overrides):
+        from placements.services.clients import save_needs
+
+        values = {
+            "wanted_types": ("rehabilitative_work", "work_trial"), "task_areas": ("kitchen",), "days_per_week": 3, "hours_per_day": 5.0,
+            "max_travel_km": 30, "needs_public_transport": False, "accessibility": (), "supports": (), "max_physical_demand": "heavy",
+            "max_social_intensity": "high", "languages": ("fi",), "earliest_start": None, "note": "Luottamuksellinen tarvemuistiinpano",
+        } | overrides  # fmt: skip
+        needs = save_needs(self.session, client, owner, values)
+        self.session.commit()
+        return needs
+
+    def placement(self, client, opening, worker: User, **overrides):
+        from datetime import timedelta
+
+        from placements import clock
+        from placements.services.placements import add_months, propose
+
+        start = overrides.pop("start_date", clock.today() + timedelta(days=7))
+        values = {"days_per_week": 3, "hours_per_day": 5.0, "start_date": start, "planned_end": add_months(start, 6), "note_for_host": "Aloitetaan rauhassa."} | overrides
+        placement = propose(self.session, client, opening, worker, today=clock.today(), **values)
+        self.session.commit()
+        return placement

@@ -62,9 +62,29 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("catalogue.site_new", "POST"): COORDINATOR,
     ("catalogue.site_archive", "POST"): COORDINATOR,
     ("catalogue.opening_archive", "POST"): COORDINATOR,
+    # Clients: only social workers, and only their own or shared clients (tested apart).
+    ("clients.client_list", "GET"): {"social_worker"},
+    ("clients.client_new", "GET"): {"social_worker"},
+    ("clients.client_new", "POST"): {"social_worker"},
+    ("clients.client_page", "GET"): {"social_worker"},
+    ("clients.client_edit", "GET"): {"social_worker"},
+    ("clients.client_edit", "POST"): {"social_worker"},
+    ("clients.client_close", "POST"): {"social_worker"},
+    ("clients.client_reopen", "POST"): {"social_worker"},
+    ("clients.needs", "GET"): {"social_worker"},
+    ("clients.needs", "POST"): {"social_worker"},
+    ("clients.matches", "GET"): {"social_worker"},
+    ("clients.propose", "GET"): {"social_worker"},
+    ("clients.propose", "POST"): {"social_worker"},
+    # Placements: the client's worker and the host of the opening's organisation.
+    ("placements.placement_page", "GET"): {"host", "social_worker"},
+    ("placements.accept", "POST"): {"host"},
+    ("placements.decline", "POST"): {"host"},
+    ("placements.cancel", "POST"): {"social_worker"},
+    ("placements.end", "POST"): {"host", "social_worker"},
 }
 # Requests that end what the others need go last, in this order.
-LAST = {"catalogue.opening_archive": 1, "catalogue.site_archive": 2, "auth.logout": 3}
+LAST = {"clients.client_close": 1, "catalogue.opening_archive": 2, "catalogue.site_archive": 3, "auth.logout": 4}
 
 
 def routes(app) -> list[tuple[str, str, object]]:
@@ -94,7 +114,14 @@ def objects(build):
     """One object of each kind a URL can name; the site belongs to the host's organisation."""
     target = build.user("social_worker", email="target@example.fi")
     site = build.site(site_ref="MATRIX", organisation="Matriisin järjestö")
+    worker = build.user("social_worker", email="matrix-worker@example.fi")
+    person = build.client(worker)
+    build.needs(person, worker)
+    placement = build.placement(person, site.openings[0], worker)
     return {
+        "worker": worker,
+        "code": person.code,
+        "placement_id": placement.id,
         "user_id": target.id,
         "site_id": site.id,
         "opening_id": site.openings[0].id,
@@ -104,7 +131,8 @@ def objects(build):
 
 
 def _url(rule, objects) -> str:
-    return rule.build({name: objects[name] for name in rule.arguments})[1]
+    values = {name: objects[name] for name in rule.arguments}
+    return rule.build(values)[1]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -112,8 +140,10 @@ def test_permission_matrix(app, db, build, objects, role):
     from tests.builders import PASSWORD
     from tests.conftest import log_in
 
-    organisation = objects["organisation"] if role == "host" else None
-    user = None if role == ANONYMOUS else build.user(role, organisation=organisation)
+    if role == "social_worker":
+        user = objects["worker"]  # owns the client and made the placement
+    else:
+        user = None if role == ANONYMOUS else build.user(role, organisation=objects["organisation"] if role == "host" else None)
     failures = []
     ordered = sorted(routes(app), key=lambda item: LAST.get(item[0], 0))
     for endpoint, method, rule in ordered:

@@ -39,6 +39,8 @@ def _next_page(user: User) -> str:
         return target
     if user.role == "host":
         return url_for("catalogue.my_sites")
+    if user.role == "social_worker":
+        return url_for("clients.client_list")
     return url_for("main.index")
 
 

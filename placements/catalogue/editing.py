@@ -8,16 +8,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from placements import permissions
+from placements.auditing import audit_event
 from placements.catalogue.filters import municipality_names
 from placements.catalogue.forms import ArchiveForm, CapacityForm, ConfirmForm, NewOpeningForm, OpeningForm, SiteForm
 from placements.catalogue.views import bp
 from placements.extensions import db
 from placements.formtools import choices
-from placements.models import Opening, Organisation, Site
+from placements.models import Opening, Organisation, Placement, Site
 from placements.permissions import COORDINATOR, HOST, authorize, roles_required
 from placements.services import sites as site_service
 from placements.services.geocoding import Geocoder
@@ -75,7 +76,20 @@ def my_sites():
     stale_before = _now() - timedelta(days=current_app.config["STALE_AFTER_DAYS"])
     stale = [o for s in sites for o in s.openings if o.archived_at is None and o.last_confirmed_at < stale_before]
     stale.sort(key=lambda o: o.last_confirmed_at)
-    return render_template("catalogue/my_sites.html", sites=sites, stale=stale, stale_before=stale_before, confirm_form=ConfirmForm())
+    opening_ids = [o.id for s in sites for o in s.openings]
+    placements = []
+    if opening_ids:
+        placements = db.session.scalars(
+            select(Placement).where(Placement.opening_id.in_(opening_ids), Placement.status.in_(("proposed", "active")))
+            .options(joinedload(Placement.client), joinedload(Placement.opening)).order_by(Placement.status.desc(), Placement.start_date)
+        ).all()
+    proposals = [p for p in placements if p.status == "proposed"]
+    active = [p for p in placements if p.status == "active"]
+    for placement in placements:  # the host sees these clients' codes: each read is recorded
+        audit_event("placement_listed", object_type="placement", object_id=placement.id, client_code=placement.client.code, purpose="placement")
+    if placements:
+        db.session.commit()
+    return render_template("catalogue/my_sites.html", sites=sites, stale=stale, stale_before=stale_before, confirm_form=ConfirmForm(), proposals=proposals, active=active)
 
 
 # --- capacity and confirmation ---------------------------------------------------------------

@@ -63,6 +63,8 @@ class Client(Base):
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Set when the retention purge removed the needs and notes; the survey's facts remain.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])  # noqa: F821
     shared_with: Mapped[list[User]] = relationship(secondary=client_shares)  # noqa: F821

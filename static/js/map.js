@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var SYMBOLS = { f: "✓", x: "–", s: "!" };
+  var SYMBOLS = { f: "✓", x: "–", s: "!", h: "⌂" };
 
   function icon(kind) {
     return L.divIcon({
@@ -35,15 +35,15 @@
     var dataElement = document.getElementById("map-data-" + name);
     if (!map || !dataElement) { return; }
     var rows = JSON.parse(dataElement.textContent);
-    var labels = { f: frame.getAttribute("data-label-f"), x: frame.getAttribute("data-label-x"), s: frame.getAttribute("data-label-s") };
-    var icons = { f: icon("f"), x: icon("x"), s: icon("s") };
+    var labels = { f: frame.getAttribute("data-label-f"), x: frame.getAttribute("data-label-x"), s: frame.getAttribute("data-label-s"), h: "" };
+    var icons = { f: icon("f"), x: icon("x"), s: icon("s"), h: icon("h") };
     var popupUrl = frame.getAttribute("data-popup-url");
     var loading = frame.getAttribute("data-loading");
     var markers = new Array(rows.length);
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
-      var marker = L.marker([row[0], row[1]], { icon: icons[row[3]], title: row[4] + " – " + labels[row[3]], keyboard: true, siteId: row[2] });
-      if (popupUrl) { marker.bindPopup(popupLoader(popupUrl, row[2], loading), { maxWidth: 320 }); }
+      var marker = L.marker([row[0], row[1]], { icon: icons[row[3]], title: labels[row[3]] ? row[4] + " – " + labels[row[3]] : row[4], keyboard: true, siteId: row[2] });
+      if (popupUrl && row[3] !== "h") { marker.bindPopup(popupLoader(popupUrl, row[2], loading), { maxWidth: 320 }); }
       markers[i] = marker;
     }
     var layer;

@@ -130,3 +130,18 @@ def log_in_as(page, live_server, account) -> None:
     page.get_by_label("Salasana").fill(password)
     page.get_by_role("button", name="Kirjaudu sisään").click()
     page.wait_for_load_state()
+
+
+def open_site_popup(page, site_id: str) -> str:
+    """Open a site's marker popup on the map page (zooming into its cluster); its text."""
+    page.wait_for_selector(".map-frame[data-ready]")
+    page.evaluate(
+        """(siteId) => {
+            const frame = document.querySelector('.map-frame');
+            const marker = frame.markerLayer.getLayers().find(m => String(m.options.siteId) === siteId);
+            frame.markerLayer.zoomToShowLayer(marker, () => marker.openPopup());
+        }""",
+        site_id,
+    )
+    page.wait_for_selector(".leaflet-popup-content a", timeout=5000)
+    return page.locator(".leaflet-popup-content").inner_text()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import log_in_as
+from tests.e2e.conftest import log_in_as, open_site_popup
 from tests.e2e.test_smoke import assert_accessible
 
 pytestmark = pytest.mark.e2e
@@ -40,16 +40,7 @@ def test_host_updates_places_and_the_list_and_map_popup_show_it(page, live_serve
 
     page.goto(live_server + "/map")
     _wait_for_markers(page)
-    page.evaluate(
-        """(siteId) => {
-            const frame = document.querySelector('.map-frame');
-            const marker = frame.markerLayer.getLayers().find(m => String(m.options.siteId) === siteId);
-            frame.markerLayer.zoomToShowLayer(marker, () => marker.openPopup());
-        }""",
-        site_id,
-    )
-    page.wait_for_selector(".leaflet-popup-content a", timeout=5000)
-    assert "7/9 vapaana" in page.locator(".leaflet-popup-content").inner_text()
+    assert "7/9 vapaana" in open_site_popup(page, site_id)
 
 
 def test_worker_filters_the_map_by_municipality_and_task(page, live_server, live_accounts):

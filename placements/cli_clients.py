@@ -1,0 +1,25 @@
+"""flask clients purge: the retention rule for closed clients."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask_babel import gettext as _
+
+from placements import clock
+from placements.extensions import db
+from placements.services.clients import purge_closed
+
+
+@click.group(help="Client data retention.")
+def clients() -> None:
+    pass
+
+
+@clients.command("purge", help="Remove the needs and notes of clients closed longer ago than DAYS (default CLIENT_RETENTION_DAYS).")
+@click.option("--older-than", "days", type=click.IntRange(min=0), default=None, help="Days since closing.")
+def purge_command(days: int | None) -> None:
+    days = current_app.config["CLIENT_RETENTION_DAYS"] if days is None else days
+    count = purge_closed(db.session, older_than_days=days, now=clock.now())
+    db.session.commit()
+    click.echo(_("Removed the needs and notes of %(count)s clients closed more than %(days)s days ago.", count=count, days=days))

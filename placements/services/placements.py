@@ -1,0 +1,170 @@
+"""Placements: propose, accept (the one atomic step that takes a place), decline, cancel, end.
+
+Accepting runs one conditional UPDATE on the opening,
+``places_taken = places_taken + 1 WHERE places_taken + places_external < places_total``,
+in the transaction that activates the placement; the CHECK constraint
+``places_taken + places_external <= places_total`` backs it. So two people, processes or
+app servers can never overbook an opening. Services only flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from placements.codes import KTT_DAYS_PER_WEEK, KTT_HOURS_PER_DAY, KTT_PERIOD_MONTHS
+from placements.models import Client, Opening, Placement, User
+from placements.services import audit, capacity
+from placements.services.clients import OPEN_PLACEMENT_STATUSES, check_free_text
+
+
+class PlacementError(ValueError):
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+class NoFreePlace(PlacementError):
+    def __init__(self):
+        super().__init__({"opening": _("There is no free place in this opening right now, so the placement could not start. The proposal is still waiting; accept it when a place frees up, or decline it.")})
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def schedule_problems(opening: Opening, *, days_per_week: int, hours_per_day: float, start_date: date, planned_end: date | None) -> dict[str, str]:
+    """The agreed schedule must fit the opening, and for KTT the law's limits (the opening's
+    own limits, being inside the law's, are named first)."""
+    problems = {}
+    if not opening.days_per_week_min <= days_per_week <= opening.days_per_week_max:
+        problems["days_per_week"] = _("The opening has %(low)s–%(high)s days a week.", low=opening.days_per_week_min, high=opening.days_per_week_max)
+    if not opening.hours_per_day_min <= hours_per_day <= opening.hours_per_day_max:
+        problems["hours_per_day"] = _("The opening has %(low)s–%(high)s hours a day.", low=f"{opening.hours_per_day_min:g}", high=f"{opening.hours_per_day_max:g}")
+    if planned_end is not None and planned_end < start_date:
+        problems["planned_end"] = _("The planned end is before the start.")
+    if opening.type == "rehabilitative_work":
+        low, high = KTT_DAYS_PER_WEEK
+        if not low <= days_per_week <= high:
+            problems.setdefault("days_per_week", _("Rehabilitative work activity is %(low)s–%(high)s days a week (Act 189/2001, 13 §).", low=low, high=high))
+        low, high = KTT_HOURS_PER_DAY
+        if not low <= hours_per_day <= high:
+            problems.setdefault("hours_per_day", _("Rehabilitative work activity is %(low)s–%(high)s hours a day (Act 189/2001, 13 §).", low=low, high=high))
+        shortest, longest = KTT_PERIOD_MONTHS
+        if planned_end is None:
+            problems["planned_end"] = _("Rehabilitative work activity needs a planned end: the period is %(low)s–%(high)s months.", low=shortest, high=longest)
+        elif not add_months(start_date, shortest) <= planned_end <= add_months(start_date, longest):
+            problems["planned_end"] = _("A period of rehabilitative work activity is %(low)s–%(high)s months (Act 189/2001).", low=shortest, high=longest)
+    return problems
+
+
+def propose(session: Session, client: Client, opening: Opening, user: User, *, days_per_week: int, hours_per_day: float, start_date: date, planned_end: date | None, note_for_host: str | None, today: date) -> Placement:
+    problems = schedule_problems(opening, days_per_week=days_per_week, hours_per_day=hours_per_day, start_date=start_date, planned_end=planned_end)
+    if client.status != "active":
+        problems["client"] = _("The client is closed.")
+    if opening.status != "open" or opening.archived_at is not None or opening.site.archived_at is not None:
+        problems["opening"] = _("The opening is not taking participants at the moment.")
+    if start_date < today:
+        problems["start_date"] = _("The start cannot be in the past.")
+    if opening.accepting_from and start_date < opening.accepting_from:
+        problems["start_date"] = _("The opening takes new participants from %(date)s.", date=opening.accepting_from.strftime("%-d.%-m.%Y"))
+    check_free_text(problems, note_for_host=note_for_host)
+    already = session.scalar(select(exists().where(Placement.client_id == client.id, Placement.opening_id == opening.id, Placement.status.in_(OPEN_PLACEMENT_STATUSES))))
+    if already:
+        problems["opening"] = _("The client already has a proposed or active placement in this opening.")
+    if problems:
+        raise PlacementError(problems)
+    placement = Placement(
+        client_id=client.id, opening_id=opening.id, status="proposed", days_per_week=days_per_week, hours_per_day=hours_per_day,
+        start_date=start_date, planned_end=planned_end, note_for_host=(note_for_host or "").strip() or None, proposed_by_id=user.id,
+    )  # fmt: skip
+    session.add(placement)
+    session.flush()
+    audit.record(session, "placement_proposed", user=user, object_type="placement", object_id=placement.id, client_code=client.code, purpose="placement")
+    return placement
+
+
+def _transition(session: Session, placement: Placement, from_status: str, **values) -> bool:
+    """Change the placement's status only if it still has ``from_status`` (one UPDATE)."""
+    result = session.execute(
+        update(Placement).where(Placement.id == placement.id, Placement.status == from_status).values(**values).execution_options(synchronize_session=False)
+    )
+    session.expire(placement)
+    return result.rowcount == 1
+
+
+def accept(session: Session, placement: Placement, user: User, *, now: datetime) -> None:
+    """Start the placement if, and only if, a place is free at this moment."""
+    opening_id, client_code = placement.opening_id, placement.client.code
+    if not _transition(session, placement, "proposed", status="active", decided_by_id=user.id, decided_at=now, updated_at=now):
+        raise PlacementError({"placement": _("The placement is no longer waiting for a decision.")})
+    taken = session.execute(
+        update(Opening)
+        .where(
+            Opening.id == opening_id,
+            Opening.status == "open",
+            Opening.archived_at.is_(None),
+            Opening.places_taken + Opening.places_external < Opening.places_total,
+        )
+        .values(places_taken=Opening.places_taken + 1, version=Opening.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise NoFreePlace()  # the caller rolls back, so the placement stays proposed
+    opening = session.get(Opening, opening_id, populate_existing=True)
+    before = (opening.places_total, opening.places_external, opening.places_taken - 1, opening.status)
+    capacity.record(session, opening, before, user=user, now=now, kind="placement_started", placement_id=placement.id)
+    audit.record(session, "placement_accepted", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
+    session.flush()
+
+
+def decline(session: Session, placement: Placement, user: User, *, reason: str, now: datetime) -> None:
+    problems = {}
+    if not reason.strip():
+        problems["reason"] = _("Tell the social worker why, so they can look for another place.")
+    check_free_text(problems, reason=reason)
+    if problems:
+        raise PlacementError(problems)
+    client_code = placement.client.code
+    if not _transition(session, placement, "proposed", status="declined", decline_reason=reason.strip(), decided_by_id=user.id, decided_at=now, updated_at=now):
+        raise PlacementError({"placement": _("The placement is no longer waiting for a decision.")})
+    audit.record(session, "placement_declined", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
+    session.flush()
+
+
+def cancel(session: Session, placement: Placement, user: User, *, now: datetime) -> None:
+    client_code = placement.client.code
+    if not _transition(session, placement, "proposed", status="cancelled", decided_by_id=user.id, decided_at=now, updated_at=now):
+        raise PlacementError({"placement": _("Only a proposal that is still waiting can be cancelled.")})
+    audit.record(session, "placement_cancelled", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
+    session.flush()
+
+
+def end(session: Session, placement: Placement, user: User, *, ended_on: date, end_reason: str, today: date, now: datetime) -> None:
+    """End an active placement; its place is free again at once."""
+    problems = {}
+    if ended_on < placement.start_date:
+        problems["ended_on"] = _("The end date is before the placement started (%(date)s).", date=placement.start_date.strftime("%-d.%-m.%Y"))
+    if ended_on > today:
+        problems["ended_on"] = _("The end date cannot be in the future.")
+    if problems:
+        raise PlacementError(problems)
+    opening_id, client_code = placement.opening_id, placement.client.code
+    if not _transition(session, placement, "active", status="ended", ended_on=ended_on, end_reason=end_reason, ended_by_id=user.id, updated_at=now):
+        raise PlacementError({"placement": _("Only an active placement can be ended.")})
+    session.execute(
+        update(Opening).where(Opening.id == opening_id, Opening.places_taken > 0)
+        .values(places_taken=Opening.places_taken - 1, version=Opening.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    opening = session.get(Opening, opening_id, populate_existing=True)
+    before = (opening.places_total, opening.places_external, opening.places_taken + 1, opening.status)
+    capacity.record(session, opening, before, user=user, now=now, kind="placement_ended", placement_id=placement.id)
+    audit.record(session, "placement_ended", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement", detail=f"reason={end_reason}")
+    session.flush()

@@ -1,0 +1,214 @@
+"""Placements: proposing within the rules, accepting atomically, declining, ending."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from placements import clock
+from placements.models import AuditEvent, CapacityEvent, Opening, Placement
+from placements.services import placements as placement_service
+from placements.services.placements import add_months
+from tests.builders import PASSWORD
+from tests.conftest import csrf_token, log_in
+
+
+@pytest.fixture
+def scene(build):
+    """A KTT opening with 2 free places, its host, a worker and the worker's client with needs."""
+    site = build.site(places_total="3", places_external="1")
+    opening = site.openings[0]
+    worker = build.user("social_worker")
+    host = build.user("host", organisation=site.organisation)
+    client = build.client(worker)
+    build.needs(client, worker)
+    return {"opening": opening, "worker": worker, "host": host, "client": client, "site": site}
+
+
+def as_user(app, user):
+    browser = app.test_client()
+    assert log_in(browser, user.email, PASSWORD).status_code == 302
+    return browser
+
+
+def active_count(db, opening_id) -> int:
+    return db.session.scalar(select(func.count()).select_from(Placement).where(Placement.opening_id == opening_id, Placement.status == "active"))
+
+
+def assert_counter_matches(db, opening_id) -> None:
+    db.session.expire_all()
+    assert db.session.get(Opening, opening_id).places_taken == active_count(db, opening_id)
+
+
+START = clock.today() + timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    "values, field, words",
+    [
+        ({"days_per_week": 1}, "days_per_week", "2–4 päivää"),
+        ({"days_per_week": 5}, "days_per_week", "2–4 päivää"),
+        ({"hours_per_day": 3.5}, "hours_per_day", "4–6 tuntia"),
+        ({"planned_end": None}, "planned_end", "suunniteltu päättyminen"),
+        ({"planned_end": add_months(START, 2)}, "planned_end", "3–24 kuukautta"),
+        ({"planned_end": add_months(START, 25)}, "planned_end", "3–24 kuukautta"),
+        ({"start_date": clock.today() - timedelta(days=1)}, "start_date", "menneisyydessä"),
+        ({"note_for_host": "hetu 131052-308T"}, "note_for_host", "henkilötunnukselta"),
+    ],
+)
+def test_a_proposal_outside_the_rules_is_refused(app, db, build, scene, values, field, words):
+    with pytest.raises(placement_service.PlacementError) as refused:
+        build.placement(scene["client"], scene["opening"], scene["worker"], **values)
+    db.session.rollback()
+    assert words in refused.value.problems[field]
+    assert db.session.scalar(select(func.count()).select_from(Placement)) == 0
+
+
+def test_a_period_of_exactly_three_or_twenty_four_months_is_fine(db, build, scene):
+    build.placement(scene["client"], scene["opening"], scene["worker"], planned_end=add_months(START, 3))
+    other = build.client(scene["worker"])
+    build.placement(other, scene["opening"], scene["worker"], planned_end=add_months(START, 24))
+
+
+def test_the_opening_must_be_taking_participants_from_the_start_date(db, build, scene):
+    scene["opening"].accepting_from = START + timedelta(days=30)
+    db.session.commit()
+    with pytest.raises(placement_service.PlacementError) as refused:
+        build.placement(scene["client"], scene["opening"], scene["worker"])
+    assert "otetaan uusia osallistujia" in refused.value.problems["start_date"]
+
+
+def test_worker_proposes_from_a_match_and_host_accepts(app, db, scene):
+    worker = as_user(app, scene["worker"])
+    opening, person = scene["opening"], scene["client"]
+    path = f"/clients/{person.code}/propose/{opening.id}"
+    data = {"csrf_token": csrf_token(worker, path), "start_date": START.isoformat(), "planned_end": add_months(START, 6).isoformat(),
+            "days_per_week": 3, "hours_per_day": 5, "note_for_host": "Aloitus aamupäivisin."}  # fmt: skip
+    response = worker.post(path, data=data)
+    placement = db.session.scalar(select(Placement))
+    assert response.headers["Location"] == f"/placements/{placement.id}"
+
+    host = as_user(app, scene["host"])
+    page = host.get("/my/sites").get_data(as_text=True)
+    assert person.code in page and "Odottavat päätöstäsi" in page
+    detail = host.get(f"/placements/{placement.id}").get_data(as_text=True)
+    assert person.code in detail and "Aloitus aamupäivisin." in detail
+    assert "Luottamuksellinen tarvemuistiinpano" not in detail and "keittiötyöt" not in detail  # never the needs
+
+    response = host.post(f"/placements/{placement.id}/accept", data={"csrf_token": csrf_token(host, f"/placements/{placement.id}")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "active"
+    assert db.session.get(Opening, opening.id).free_places == 1
+    assert_counter_matches(db, opening.id)
+    event = db.session.scalar(select(CapacityEvent).where(CapacityEvent.kind == "placement_started"))
+    assert (event.places_taken_before, event.places_taken_after, event.placement_id) == (0, 1, placement.id)
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.client_code == person.code)).all()
+    assert {"placement_proposed", "placement_viewed", "placement_accepted"} <= set(actions)
+    assert "1/3 vapaana" in worker.get("/sites").get_data(as_text=True)
+
+
+def test_accepting_without_a_free_place_is_refused_clearly(app, db, build, scene):
+    opening = scene["opening"]
+    clients = [scene["client"]] + [build.client(scene["worker"]) for _ in range(2)]
+    placements = [build.placement(c, opening, scene["worker"]) for c in clients]
+    for placement in placements[:2]:
+        placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+        db.session.commit()
+
+    with pytest.raises(placement_service.NoFreePlace):
+        placement_service.accept(db.session, placements[2], scene["host"], now=clock.now())
+    db.session.rollback()
+
+    host = as_user(app, scene["host"])
+    host.post(f"/placements/{placements[2].id}/accept", data={"csrf_token": csrf_token(host, f"/placements/{placements[2].id}")})
+    assert "Tehtävässä ei ole nyt vapaata paikkaa" in host.get(f"/placements/{placements[2].id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Placement, placements[2].id).status == "proposed"
+    assert db.session.get(Opening, opening.id).places_taken == 2
+    assert_counter_matches(db, opening.id)
+
+
+def test_a_paused_opening_starts_no_placement(db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    scene["opening"].status = "paused"
+    db.session.commit()
+    with pytest.raises(placement_service.NoFreePlace):
+        placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+
+
+def test_accepting_twice_takes_one_place(db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.commit()
+    with pytest.raises(placement_service.PlacementError):
+        placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.rollback()
+    assert_counter_matches(db, scene["opening"].id)
+
+
+def test_declining_needs_a_reason_the_worker_sees(app, db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    host = as_user(app, scene["host"])
+    token = csrf_token(host, f"/placements/{placement.id}")
+    host.post(f"/placements/{placement.id}/decline", data={"csrf_token": token, "reason": ""})
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "proposed"
+    host.post(f"/placements/{placement.id}/decline", data={"csrf_token": token, "reason": "Ryhmä on täynnä keväällä."})
+    worker = as_user(app, scene["worker"])
+    assert "Ryhmä on täynnä keväällä." in worker.get(f"/placements/{placement.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "declined"
+
+
+@pytest.mark.parametrize("who", ["worker", "host"])
+def test_ending_frees_the_place(app, db, build, scene, who):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=clock.today())
+    placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.commit()
+    browser = as_user(app, scene[who])
+    token = csrf_token(browser, f"/placements/{placement.id}")
+    browser.post(f"/placements/{placement.id}/end", data={"csrf_token": token, "ended_on": clock.today().isoformat(), "end_reason": "employed"})
+    db.session.expire_all()
+    ended = db.session.get(Placement, placement.id)
+    assert (ended.status, ended.end_reason, ended.ended_on) == ("ended", "employed", clock.today())
+    assert db.session.get(Opening, scene["opening"].id).free_places == 2
+    assert_counter_matches(db, scene["opening"].id)
+    assert db.session.scalars(select(CapacityEvent.kind).order_by(CapacityEvent.id.desc())).first() == "placement_ended"
+
+
+def test_an_end_date_in_the_future_or_before_the_start_is_refused(db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=clock.today())
+    placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.commit()
+    for day in (clock.today() + timedelta(days=1), clock.today() - timedelta(days=1)):
+        with pytest.raises(placement_service.PlacementError):
+            placement_service.end(db.session, placement, scene["worker"], ended_on=day, end_reason="other", today=clock.today(), now=clock.now())
+        db.session.rollback()
+
+
+def test_the_worker_can_cancel_a_waiting_proposal(db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    placement_service.cancel(db.session, placement, scene["worker"], now=clock.now())
+    db.session.commit()
+    assert db.session.get(Placement, placement.id).status == "cancelled"
+
+
+def test_placements_are_private_to_the_worker_and_the_opening_host(app, db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    other_host = build.user("host", organisation=build.site(site_ref="OTHER", organisation="Muu järjestö").organisation)
+    for user in (other_host, build.user("social_worker"), build.user("coordinator")):
+        browser = as_user(app, user)
+        assert browser.get(f"/placements/{placement.id}").status_code in (403, 404)
+        token = csrf_token(browser, "/")
+        assert browser.post(f"/placements/{placement.id}/accept", data={"csrf_token": token}).status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "proposed"
+
+
+def test_a_worker_cannot_accept_their_own_proposal(app, db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    worker = as_user(app, scene["worker"])
+    assert worker.post(f"/placements/{placement.id}/accept", data={"csrf_token": csrf_token(worker, "/")}).status_code == 403
