@@ -122,6 +122,17 @@ def generate(session, sites: int, seed: int, now: datetime) -> tuple[int, int]:
     return sites, opening_id - start_opening
 
 
+def reset_sequences(session) -> None:
+    """After bulk inserts with explicit ids: move PostgreSQL's id sequences past them, and
+    refresh the planner's statistics (as autovacuum soon would) on either database."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("organisations", "sites", "openings", "capacity_events", "clients", "placements"):
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"))  # noqa: S608 (fixed table names)
+    session.execute(text("ANALYZE"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sites", type=int, default=10_000)
@@ -142,6 +153,7 @@ def main() -> None:
             sys.exit("The database already has sites; use --append to add more.")
         started = time.perf_counter()
         sites, openings = generate(db.session, args.sites, args.seed, datetime.now(UTC))
+        reset_sequences(db.session)
         db.session.commit()
         print(f"{sites} sites and {openings} openings in {time.perf_counter() - started:.1f} s -> {app.config['SQLALCHEMY_DATABASE_URI']}")
 

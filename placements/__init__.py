@@ -115,18 +115,22 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from placements.admin import registry  # noqa: F401  (routes on the admin blueprint)
     from placements.admin.views import bp as admin_bp
+    from placements.api.views import bp as api_bp
     from placements.auth.views import bp as auth_bp
     from placements.catalogue import editing  # noqa: F401  (routes on the catalogue blueprint)
     from placements.catalogue.views import bp as catalogue_bp
     from placements.clients.views import bp as clients_bp
     from placements.main.views import bp as main_bp
     from placements.placements.views import bp as placements_bp
+    from placements.survey.views import bp as survey_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(placements_bp)
+    app.register_blueprint(survey_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
 
 

@@ -79,4 +79,6 @@ def test_search_text_is_filled_for_sites_that_existed_before_it(tmp_path):
         upgrade()
         with _db.engine.connect() as connection:
             assert connection.execute(text("SELECT search_text, version FROM sites")).one() == ("pässinpää paja järjestö ä katu 1 kuvaus", 1)
+            organisation_uuid = connection.execute(text("SELECT uuid FROM organisations")).scalar_one()
+            assert len(organisation_uuid) == 36
         _db.engine.dispose()

@@ -82,6 +82,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("placements.decline", "POST"): {"host"},
     ("placements.cancel", "POST"): {"social_worker"},
     ("placements.end", "POST"): {"host", "social_worker"},
+    ("survey.survey_page", "GET"): COORDINATOR,
+    ("survey.survey_csv", "GET"): COORDINATOR,
+    ("catalogue.sites_csv", "GET"): COORDINATOR,
+    # The API answers 401 (not a login redirect) to anonymous callers; no client data in it.
+    ("api.sites", "GET"): LOGGED_IN,
+    ("api.site_detail", "GET"): LOGGED_IN,
+    ("api.opening_detail", "GET"): LOGGED_IN,
+    ("api.hsds_services", "GET"): LOGGED_IN,
+    ("api.hsds_service", "GET"): LOGGED_IN,
+    ("api.openapi", "GET"): EVERYONE,
 }
 # Requests that end what the others need go last, in this order.
 LAST = {"clients.client_close": 1, "catalogue.opening_archive": 2, "catalogue.site_archive": 3, "auth.logout": 4}
@@ -127,6 +137,7 @@ def objects(build):
         "opening_id": site.openings[0].id,
         "organisation_id": site.organisation_id,
         "organisation": site.organisation,
+        "service_id": site.openings[0].uuid,
     }
 
 

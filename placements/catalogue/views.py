@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from placements import permissions
+from placements.auditing import audit_event
 from placements.catalogue.filters import municipality_names, parse_filters
 from placements.catalogue.maps import build_map
 from placements.extensions import db, login_manager
 from placements.models import Site
-from placements.services import catalogue
+from placements.permissions import COORDINATOR, roles_required
+from placements.services import catalogue, site_csv
+from placements.services.site_export import export_rows
 
 bp = Blueprint("catalogue", __name__)
 
@@ -97,3 +100,26 @@ def site_popup(site_id: int):
         return denied
     site = _live_site_or_404(site_id)
     return render_template("catalogue/_popup.html", site=site, openings=_opening_views(site))
+
+
+@bp.get("/sites.csv")
+@roles_required(COORDINATOR)
+def sites_csv():
+    """The sites on the list, with the same filters, in the import format (edit, re-import)."""
+    parsed = parse_filters(request.args, db.session)
+    matching = catalogue.matching_sites(parsed.filters).with_only_columns(Site.id)
+    if parsed.filters.near and parsed.filters.km:
+        ids = [sid for sid, _, lat, lon in db.session.execute(catalogue.matching_sites(parsed.filters)) if catalogue.within(parsed.filters.near, (lat, lon), parsed.filters.km)[0]]
+        matching = ids
+    excel_fi = request.args.get("dialect") == "excel-fi"
+    audit_event("sites_exported", object_type="site", detail=f"filters={request.query_string.decode()[:300]}")
+    db.session.commit()
+
+    def rows():
+        return export_rows(db.session, matching)
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    response = Response(stream_with_context(site_csv.iter_lines(rows(), excel_fi=excel_fi)), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="sites-{stamp}{"-excel" if excel_fi else ""}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

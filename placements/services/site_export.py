@@ -14,7 +14,7 @@ from placements.services.site_csv import join_codes
 EXPORTED_PRECISIONS = {"exact", "manual"}
 
 
-def export_query(site_ids: Select | None = None) -> Select:
+def export_query(site_ids: Select | list[int] | None = None) -> Select:
     """Live openings of live sites, in a stable order; optionally limited to ``site_ids``."""
     query = (
         select(Opening)
@@ -28,7 +28,7 @@ def export_query(site_ids: Select | None = None) -> Select:
     return query
 
 
-def export_rows(session: Session, site_ids: Select | None = None) -> Iterator[dict[str, object]]:
+def export_rows(session: Session, site_ids: Select | list[int] | None = None) -> Iterator[dict[str, object]]:
     """Rows for ``site_csv.write``, read in batches so large exports stay in constant memory."""
     result = session.execute(export_query(site_ids).execution_options(yield_per=500))
     for opening in result.scalars():

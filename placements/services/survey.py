@@ -1,0 +1,275 @@
+"""The survey of places and placements (DESIGN.md §5), aggregated in SQL.
+
+Places are as they stood at the end of the period, reconstructed from CapacityEvent
+history (the latest event of each opening before the period ended), so last year's survey
+keeps showing last year's numbers. Placements are counted from their dates:
+- started: started (accepted, active or since ended) with a start date in the period;
+- active at end: started on or before the last day and not ended by then;
+- ended: ended in the period, also by end reason.
+Counts 1–4 of placements can be shown as "<5" (they describe people).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from placements.clock import HELSINKI
+from placements.codes import END_REASONS, OPENING_TYPES
+from placements.models import CapacityEvent, Client, Municipality, Opening, Placement, Site
+
+CAPACITY_COLUMNS = ("sites", "openings", "places_total", "places_external", "places_taken", "places_free")
+PLACEMENT_COLUMNS = ("placements_started", "active_at_end", "ended") + tuple(f"ended_{reason}" for reason in END_REASONS)
+COLUMNS = CAPACITY_COLUMNS + PLACEMENT_COLUMNS
+SPLITS = {"age_band": Client.age_band, "gender": Client.gender}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+    kind: str = "custom"  # month | quarter | year | custom
+
+    @property
+    def start_utc(self) -> datetime:
+        return datetime.combine(self.start, time(), tzinfo=HELSINKI).astimezone(UTC)
+
+    @property
+    def cutoff(self) -> datetime:
+        """The first moment after the period (Finnish midnight), in UTC."""
+        return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=HELSINKI).astimezone(UTC)
+
+    def previous(self) -> Period:
+        if self.kind == "month":
+            end = self.start - timedelta(days=1)
+            return Period(end.replace(day=1), end, "month")
+        if self.kind == "quarter":
+            end = self.start - timedelta(days=1)
+            return Period(date(end.year, end.month - 2, 1), end, "quarter")
+        if self.kind == "year":
+            return Period(date(self.start.year - 1, 1, 1), date(self.start.year - 1, 12, 31), "year")
+        length = (self.end - self.start).days + 1
+        return Period(self.start - timedelta(days=length), self.start - timedelta(days=1), "custom")
+
+    def label(self) -> str:
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+
+def month(year: int, number: int) -> Period:
+    first = date(year, number, 1)
+    following = date(year + (number == 12), number % 12 + 1, 1)
+    return Period(first, following - timedelta(days=1), "month")
+
+
+def quarter(year: int, number: int) -> Period:
+    first = date(year, 3 * number - 2, 1)
+    following = date(year + (number == 4), (3 * number) % 12 + 1, 1)
+    return Period(first, following - timedelta(days=1), "quarter")
+
+
+def year(number: int) -> Period:
+    return Period(date(number, 1, 1), date(number, 12, 31), "year")
+
+
+@dataclass
+class Row:
+    municipality_code: str
+    municipality: str
+    opening_type: str
+    group: str | None = None
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+
+
+@dataclass
+class Survey:
+    period: Period
+    rows: list[Row]
+    totals: dict[str, int]
+    split: str | None = None
+    split_rows: list[Row] = field(default_factory=list)
+
+
+# --- SQL: per-opening aggregates; the roll-up of those (≤ one row per opening) is in Python ---
+
+
+def capacity_state_query(cutoff: datetime):
+    """Each opening's state at ``cutoff``: the values of its latest event before it.
+
+    Two index-friendly steps (latest time per opening, then the highest id at that time)
+    instead of a window over the whole history.
+    """
+    latest_time = (
+        select(CapacityEvent.opening_id, func.max(CapacityEvent.occurred_at).label("at"))
+        .where(CapacityEvent.occurred_at < cutoff)
+        .group_by(CapacityEvent.opening_id)
+        .subquery()
+    )
+    latest_id = (
+        select(func.max(CapacityEvent.id).label("id"))
+        .join(latest_time, and_(CapacityEvent.opening_id == latest_time.c.opening_id, CapacityEvent.occurred_at == latest_time.c.at))
+        .group_by(CapacityEvent.opening_id)
+        .subquery()
+    )
+    return select(
+        CapacityEvent.opening_id,
+        CapacityEvent.places_total_after.label("total"),
+        CapacityEvent.places_external_after.label("external"),
+        CapacityEvent.places_taken_after.label("taken"),
+        CapacityEvent.status_after.label("status"),
+    ).join(latest_id, CapacityEvent.id == latest_id.c.id)
+
+
+def placement_counts_query(period: Period, split: str | None = None):
+    """Per opening (and group): placements started in the period and active at its end."""
+    start, end = period.start, period.end
+    keys = [Placement.opening_id] + ([SPLITS[split]] if split else [])
+    query = (
+        select(
+            *keys,
+            func.sum(case((Placement.start_date >= start, 1), else_=0)).label("placements_started"),
+            func.sum(case((or_(Placement.ended_on.is_(None), Placement.ended_on > end), 1), else_=0)).label("active_at_end"),
+        )
+        .where(Placement.status.in_(("active", "ended")), Placement.start_date <= end, or_(Placement.ended_on.is_(None), Placement.ended_on >= start))
+        .group_by(*keys)
+    )
+    return query.join(Client, Client.id == Placement.client_id) if split else query
+
+
+def ended_counts_query(period: Period, split: str | None = None):
+    """Per opening (and group) and end reason: placements that ended in the period."""
+    keys = [Placement.opening_id] + ([SPLITS[split]] if split else [])
+    query = (
+        select(*keys, Placement.end_reason, func.count().label("ended"))
+        .where(Placement.status == "ended", Placement.ended_on >= period.start, Placement.ended_on <= period.end)
+        .group_by(*keys, Placement.end_reason)
+    )
+    return query.join(Client, Client.id == Placement.client_id) if split else query
+
+
+def _openings(session: Session, municipalities) -> dict[int, tuple[str, str, int]]:
+    """opening id -> (municipality code, opening type, site id)."""
+    query = select(Opening.id, Site.municipality_code, Opening.type, Site.id).join(Site, Site.id == Opening.site_id)
+    if municipalities:
+        query = query.where(Site.municipality_code.in_(municipalities))
+    return {row[0]: (row[1], row[2], row[3]) for row in session.execute(query)}
+
+
+def _placement_values(session: Session, period: Period, openings, split: str | None) -> dict[tuple, dict[str, int]]:
+    """(opening id[, group]) -> placement counts, only for ``openings``."""
+    values: dict[tuple, dict[str, int]] = {}
+    width = 2 if split else 1
+    for row in session.execute(placement_counts_query(period, split)):
+        if row[0] in openings:
+            entry = values.setdefault(tuple(row[:width]), dict.fromkeys(PLACEMENT_COLUMNS, 0))
+            entry["placements_started"] += int(row[width] or 0)
+            entry["active_at_end"] += int(row[width + 1] or 0)
+    for row in session.execute(ended_counts_query(period, split)):
+        if row[0] in openings:
+            entry = values.setdefault(tuple(row[:width]), dict.fromkeys(PLACEMENT_COLUMNS, 0))
+            entry["ended"] += row[width + 1]
+            entry[f"ended_{row[width]}"] += row[width + 1]
+    return values
+
+
+# --- the survey ---------------------------------------------------------------------------------
+
+
+def run(session: Session, period: Period, *, municipalities=(), split: str | None = None) -> Survey:
+    names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
+    openings = _openings(session, municipalities)
+    rows: dict[tuple[str, str], Row] = {}
+    sites: dict[tuple[str, str], set[int]] = {}
+
+    def row_for(code: str, kind: str) -> Row:
+        return rows.setdefault((code, kind), Row(code, names.get(code, code), kind))
+
+    for opening_id, total, external, taken, status in session.execute(capacity_state_query(period.cutoff)):
+        if opening_id not in openings or status == "closed":
+            continue
+        code, kind, site_id = openings[opening_id]
+        values = row_for(code, kind).values
+        values["openings"] += 1
+        values["places_total"] += total
+        values["places_external"] += external
+        values["places_taken"] += taken
+        if status == "open":
+            values["places_free"] += max(total - external - taken, 0)
+        sites.setdefault((code, kind), set()).add(site_id)
+    for key, site_ids in sites.items():
+        rows[key].values["sites"] = len(site_ids)
+    for (opening_id,), counts in _placement_values(session, period, openings, None).items():
+        code, kind, _site = openings[opening_id]
+        target = row_for(code, kind).values
+        for column, value in counts.items():
+            target[column] += value
+    ordered = sorted(rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type)))
+    totals = {column: sum(r.values[column] for r in ordered) for column in COLUMNS}
+    split_rows: dict[tuple[str, str, str], Row] = {}
+    if split:
+        for (opening_id, group), counts in _placement_values(session, period, openings, split).items():
+            code, kind, _site = openings[opening_id]
+            target = split_rows.get((code, kind, group))
+            if target is None:
+                target = split_rows[(code, kind, group)] = Row(code, names.get(code, code), kind, group)
+                target.values.update(dict.fromkeys(CAPACITY_COLUMNS))  # places are not split by person
+            for column, value in counts.items():
+                target.values[column] += value
+    ordered_split = sorted(split_rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type), r.group or ""))
+    return Survey(period, ordered, totals, split, ordered_split)
+
+
+def by_municipality(survey: Survey) -> list[tuple[str, int, int]]:
+    """(municipality, places in total, placements started) for the chart."""
+    sums: dict[str, list[int]] = {}
+    for row in survey.rows:
+        entry = sums.setdefault(row.municipality, [0, 0])
+        entry[0] += row.values["places_total"]
+        entry[1] += row.values["placements_started"]
+    return [(name, total, started) for name, (total, started) in sorted(sums.items())]
+
+
+def suppress(column: str, value: int | None, enabled: bool) -> int | str | None:
+    """Placement counts of 1–4 as "<5" when suppression is on."""
+    if enabled and column in PLACEMENT_COLUMNS and value is not None and 0 < value < 5:
+        return "<5"
+    return value
+
+
+def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterator[dict[str, object]]:
+    """Per-site rows (site × opening type), streamed in site order. Per-opening numbers are
+    kept in small dicts of plain numbers; site rows are read in batches and written one by one."""
+    names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
+    openings = _openings(session, municipalities)
+    state = {row[0]: row[1:] for row in session.execute(capacity_state_query(period.cutoff)) if row[0] in openings}
+    placements = _placement_values(session, period, openings, None)
+    by_site: dict[int, list[int]] = {}
+    for opening_id, (_code, _kind, site_id) in openings.items():
+        by_site.setdefault(site_id, []).append(opening_id)
+    query = select(Site.id, Site.site_ref, Site.name, Site.municipality_code).order_by(Site.municipality_code, Site.site_ref)
+    if municipalities:
+        query = query.where(Site.municipality_code.in_(municipalities))
+    for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
+        per_type: dict[str, dict[str, int]] = {}
+        for opening_id in by_site.get(site_id, ()):
+            kind = openings[opening_id][1]
+            current = state.get(opening_id)
+            counts = placements.get((opening_id,))
+            if (current is None or current[3] == "closed") and counts is None:
+                continue
+            values = per_type.setdefault(kind, dict.fromkeys(COLUMNS, 0))
+            if current is not None and current[3] != "closed":
+                total, external, taken, status = current
+                values["sites"] = 1
+                values["openings"] += 1
+                values["places_total"] += total
+                values["places_external"] += external
+                values["places_taken"] += taken
+                values["places_free"] += max(total - external - taken, 0) if status == "open" else 0
+            for column, value in (counts or {}).items():
+                values[column] += value
+        for kind in sorted(per_type, key=list(OPENING_TYPES).index):
+            yield {"municipality_code": code, "municipality": names.get(code, ""), "site_ref": site_ref, "site_name": site_name, "opening_type": kind} | per_type[kind]
