@@ -80,7 +80,8 @@ def _configure_database_engine(app: Flask) -> None:
     if uri.startswith("sqlite"):
         # Writes start with BEGIN IMMEDIATE: a writer waits (busy timeout) for the write lock
         # up front instead of failing when a read transaction tries to become a write.
-        options.setdefault("connect_args", {"timeout": 15, "isolation_level": "IMMEDIATE"})
+        timeout = app.config.get("SQLITE_BUSY_TIMEOUT", 15)
+        options.setdefault("connect_args", {"timeout": timeout, "isolation_level": "IMMEDIATE"})
     else:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -88,12 +89,12 @@ def _configure_database_engine(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL for concurrent readers, enforced foreign keys and a busy timeout on SQLite."""
+    """WAL for concurrent readers and enforced foreign keys on SQLite (the busy timeout comes
+    from the connection's ``timeout``)."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -24,6 +24,7 @@ SEED_FILE = PROJECT_ROOT / "data" / "seed_sites.csv"
 
 
 def register(app: Flask) -> None:
+    from placements import cli_ops  # noqa: F401  (adds db backup|restore to Flask-Migrate's group)
     from placements.cli_clients import clients
 
     app.cli.add_command(clients)
@@ -80,6 +81,15 @@ def export_command(file: str, excel_fi: bool) -> None:
         with open(file, "w", encoding="utf-8", newline="") as stream:
             count = site_csv.write(rows, stream, excel_fi=excel_fi)
     click.echo(_("Exported %(count)s rows.", count=count), err=True)
+
+
+def _register_operations() -> None:
+    from placements.cli_ops import register_site_commands
+
+    register_site_commands(sites)
+
+
+_register_operations()
 
 
 @sites.command("geocode", help="Look up the addresses of sites placed only at a postal code area or municipality centre.")

@@ -61,6 +61,7 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "fi"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "SQLITE_BUSY_TIMEOUT": _int("SQLITE_BUSY_TIMEOUT", 15),
     }
 
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,20 @@ def register(app: Flask) -> None:
 
             return render_error(413, gettext("The largest accepted file is %(mb)s MB.", mb=limit))
         return render_error(code if code in MESSAGES else 500)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def handle_database_unavailable(error):
+        """The database went away or stayed locked: a clear 503, nothing half-saved. The
+        pool checks connections before use, so the next request reconnects by itself."""
+        from placements.extensions import db
+
+        log.warning("Database unavailable on %s %s: %s", request.method, request.endpoint, type(error.orig).__name__ if hasattr(error, "orig") else error)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone already
+            db.session.remove()
+        return render_error(503)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

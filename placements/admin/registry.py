@@ -21,6 +21,8 @@ from placements.services import sites as site_service
 from placements.services.geocoding import Geocoder
 
 UPLOAD_LIFETIME = timedelta(hours=24)
+# The stale overview lists the oldest this many; `flask sites stale-report` gives them all.
+STALE_PAGE_SIZE = 300
 # Addresses looked up online during one web import; the rest use fallbacks at once and
 # can be looked up later with `flask sites geocode`.
 ONLINE_LOOKUPS_PER_IMPORT = 10
@@ -121,15 +123,14 @@ def stale_overview():
     """Openings not confirmed within STALE_AFTER_DAYS, oldest first, with whom to remind."""
     days = current_app.config["STALE_AFTER_DAYS"]
     before = datetime.now(UTC) - timedelta(days=days)
+    stale = select(Opening).join(Opening.site).where(Opening.archived_at.is_(None), Site.archived_at.is_(None), Opening.last_confirmed_at < before)
+    total = db.session.scalar(select(func.count()).select_from(stale.subquery()))
     openings = db.session.scalars(
-        select(Opening).join(Opening.site)
-        .where(Opening.archived_at.is_(None), Site.archived_at.is_(None), Opening.last_confirmed_at < before)
-        .options(joinedload(Opening.site).joinedload(Site.organisation))
-        .order_by(Opening.last_confirmed_at)
+        stale.options(joinedload(Opening.site).joinedload(Site.organisation)).order_by(Opening.last_confirmed_at).limit(STALE_PAGE_SIZE)
     ).all()
     organisation_ids = {o.site.organisation_id for o in openings}
     hosts = {}
     if organisation_ids:
         for host in db.session.scalars(select(User).where(User.role == "host", User.active.is_(True), User.organisation_id.in_(organisation_ids)).order_by(User.name)):
             hosts.setdefault(host.organisation_id, []).append(host)
-    return render_template("admin/stale.html", openings=openings, hosts=hosts, days=days)
+    return render_template("admin/stale.html", openings=openings, hosts=hosts, days=days, total=total, shown=len(openings))

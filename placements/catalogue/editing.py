@@ -18,7 +18,7 @@ from placements.catalogue.forms import ArchiveForm, CapacityForm, ConfirmForm, N
 from placements.catalogue.views import bp
 from placements.extensions import db
 from placements.formtools import choices
-from placements.models import Opening, Organisation, Placement, Site
+from placements.models import Client, Opening, Organisation, Placement, Site
 from placements.permissions import COORDINATOR, HOST, authorize, roles_required
 from placements.services import sites as site_service
 from placements.services.geocoding import Geocoder
@@ -69,26 +69,31 @@ def _show_errors(form, error: site_service.EditError) -> None:
 @bp.get("/my/sites")
 @roles_required(HOST)
 def my_sites():
-    """A host's first screen: stale openings first, then every site of the organisation."""
+    """A host's first screen: stale openings first, proposals and placements, then every
+    site of the organisation."""
+    organisation_id = current_user.organisation_id
+    live_openings = select(Opening.id).join(Site).where(Site.organisation_id == organisation_id, Site.archived_at.is_(None))
+    waiting = select(Placement.id, Client.code).join(Client, Client.id == Placement.client_id).where(
+        Placement.opening_id.in_(live_openings), Placement.status.in_(("proposed", "active"))
+    )
+    shown = db.session.execute(waiting).all()
+    for placement_id, code in shown:  # the host sees these clients' codes: each read is recorded
+        audit_event("placement_listed", object_type="placement", object_id=placement_id, client_code=code, purpose="placement")
+    if shown:
+        db.session.commit()  # before loading the page's data: a commit expires what was loaded
     sites = db.session.scalars(
-        select(Site).where(Site.organisation_id == current_user.organisation_id, Site.archived_at.is_(None)).options(selectinload(Site.openings)).order_by(Site.name)
+        select(Site).where(Site.organisation_id == organisation_id, Site.archived_at.is_(None)).options(selectinload(Site.openings)).order_by(Site.name)
     ).all()
     stale_before = _now() - timedelta(days=current_app.config["STALE_AFTER_DAYS"])
-    stale = [o for s in sites for o in s.openings if o.archived_at is None and o.last_confirmed_at < stale_before]
-    stale.sort(key=lambda o: o.last_confirmed_at)
-    opening_ids = [o.id for s in sites for o in s.openings]
+    stale = sorted((o for s in sites for o in s.openings if o.archived_at is None and o.last_confirmed_at < stale_before), key=lambda o: o.last_confirmed_at)
     placements = []
-    if opening_ids:
+    if shown:
         placements = db.session.scalars(
-            select(Placement).where(Placement.opening_id.in_(opening_ids), Placement.status.in_(("proposed", "active")))
+            select(Placement).where(Placement.id.in_([row.id for row in shown]))
             .options(joinedload(Placement.client), joinedload(Placement.opening)).order_by(Placement.status.desc(), Placement.start_date)
         ).all()
     proposals = [p for p in placements if p.status == "proposed"]
     active = [p for p in placements if p.status == "active"]
-    for placement in placements:  # the host sees these clients' codes: each read is recorded
-        audit_event("placement_listed", object_type="placement", object_id=placement.id, client_code=placement.client.code, purpose="placement")
-    if placements:
-        db.session.commit()
     return render_template("catalogue/my_sites.html", sites=sites, stale=stale, stale_before=stale_before, confirm_form=ConfirmForm(), proposals=proposals, active=active)
 
 
