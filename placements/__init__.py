@@ -49,10 +49,19 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _ensure_secret_key(app: Flask) -> None:
-    """Production needs SECRET_KEY; development keeps a random one in the instance folder."""
+    """Serving needs SECRET_KEY; development keeps a random one in the instance folder.
+
+    A ``flask`` command (migrations, imports, backups) signs no cookies, so it may run
+    without one and gets a throw-away key; a server without it refuses to start.
+    """
     if app.config.get("SECRET_KEY"):
         return
     if not (app.config.get("DEVELOPMENT") or app.config.get("TESTING")):
+        import click
+
+        if click.get_current_context(silent=True) is not None:
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
+            return
         raise RuntimeError(
             "SECRET_KEY is not set. Set it in the environment (see .env.example); "
             "only PLACEMENTS_ENV=development may run without it."

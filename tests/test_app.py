@@ -19,6 +19,21 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path)
         create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+def test_flask_commands_run_without_a_secret_key_but_servers_do_not(monkeypatch, tmp_path):
+    import click
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PLACEMENTS_ENV", raising=False)
+    config = {"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    with click.Context(click.Command("db")):
+        first = create_app(config)
+        second = create_app(config)
+    assert len(first.config["SECRET_KEY"]) == 64 and first.config["SECRET_KEY"] != second.config["SECRET_KEY"]
+    assert not (tmp_path / "dev-secret-key").exists()
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(config)
+
+
 def test_development_keeps_a_private_random_key_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("PLACEMENTS_ENV", "development")
