@@ -20,6 +20,7 @@ from placements.permissions import SOCIAL_WORKER, authorize, roles_required
 from placements.services import clients as client_service
 from placements.services import matching
 from placements.services import placements as placement_service
+from placements.webtools import committed
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -53,23 +54,6 @@ def _client_values(form: ClientForm) -> dict:
     }  # fmt: skip
 
 
-def _show(form, problems: dict[str, str]) -> None:
-    for name, message in problems.items():
-        (form[name].errors if name in form else form.form_errors).append(message)
-
-
-def _commit(form, action):
-    """Run a service call and commit; on a refusal roll back, show it on the form, return None."""
-    try:
-        result = action()
-        db.session.commit()
-    except (client_service.ClientError, placement_service.PlacementError) as error:
-        db.session.rollback()
-        _show(form, error.problems)
-        return None
-    return result if result is not None else True
-
-
 @bp.get("")
 @roles_required(SOCIAL_WORKER)
 def client_list():
@@ -92,7 +76,7 @@ def client_list():
 def client_new():
     form = _client_form(None)
     if form.validate_on_submit():
-        client = _commit(form, lambda: client_service.create_client(db.session, current_user, **_client_values(form)))
+        client = committed(lambda: client_service.create_client(db.session, current_user, **_client_values(form)), form=form)
         if client:
             flash(_("Client %(code)s was created. Record the client's needs next.", code=client.code), "success")
             return redirect(url_for("clients.needs", code=client.code))
@@ -116,7 +100,7 @@ def client_edit(code: str):
     client = client_or_404(code)
     form = _client_form(client)
     if form.validate_on_submit():
-        if _commit(form, lambda: client_service.update_client(db.session, client, current_user, **_client_values(form))):
+        if committed(lambda: client_service.update_client(db.session, client, current_user, **_client_values(form)), form=form):
             flash(_("The client's details were saved."), "success")
             return redirect(url_for("clients.client_page", code=client.code))
     return render_template("clients/form.html", form=form, client=client, is_owner=client.owner_id == current_user.id)
@@ -126,14 +110,8 @@ def client_edit(code: str):
 @roles_required(SOCIAL_WORKER)
 def client_close(code: str):
     client = client_or_404(code)
-    try:
-        client_service.close_client(db.session, client, current_user, clock.now())
-        db.session.commit()
+    if committed(lambda: client_service.close_client(db.session, client, current_user, clock.now())):
         flash(_("The client was closed. The history stays for the survey."), "success")
-    except client_service.ClientError as error:
-        db.session.rollback()
-        for message in error.problems.values():
-            flash(message, "error")
     return redirect(url_for("clients.client_page", code=client.code))
 
 
@@ -141,14 +119,8 @@ def client_close(code: str):
 @roles_required(SOCIAL_WORKER)
 def client_reopen(code: str):
     client = client_or_404(code)
-    try:
-        client_service.reopen_client(db.session, client, current_user)
-        db.session.commit()
+    if committed(lambda: client_service.reopen_client(db.session, client, current_user)):
         flash(_("The client is active again."), "success")
-    except client_service.ClientError as error:
-        db.session.rollback()
-        for message in error.problems.values():
-            flash(message, "error")
     return redirect(url_for("clients.client_page", code=client.code))
 
 
@@ -168,7 +140,7 @@ def needs(code: str):
         if not is_owner:
             form.note.data = None
     if form.validate_on_submit():
-        if _commit(form, lambda: client_service.save_needs(db.session, client, current_user, form.values())):
+        if committed(lambda: client_service.save_needs(db.session, client, current_user, form.values()), form=form):
             flash(_("The needs were saved. Here are the openings that fit."), "success")
             return redirect(url_for("clients.matches", code=client.code))
     history = db.session.execute(
@@ -233,10 +205,10 @@ def propose(code: str, opening_id: int):
         if opening.type == "rehabilitative_work":
             form.planned_end.data = placement_service.add_months(start, 6)
     if form.validate_on_submit():
-        placement = _commit(form, lambda: placement_service.propose(
+        placement = committed(lambda: placement_service.propose(
             db.session, client, opening, current_user, days_per_week=form.days_per_week.data, hours_per_day=float(form.hours_per_day.data),
             start_date=form.start_date.data, planned_end=form.planned_end.data, note_for_host=form.note_for_host.data, today=clock.today(),
-        ))  # fmt: skip
+        ), form=form)  # fmt: skip
         if placement:
             flash(_("The placement was proposed. The site host will accept or decline it."), "success")
             return redirect(url_for("placements.placement_page", placement_id=placement.id))

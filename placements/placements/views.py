@@ -13,6 +13,7 @@ from placements.extensions import db
 from placements.models import Placement
 from placements.permissions import HOST, SOCIAL_WORKER, authorize, roles_required
 from placements.services import placements as placement_service
+from placements.webtools import committed
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")
 
@@ -37,15 +38,10 @@ def placement_page(placement_id: int):
     )  # fmt: skip
 
 
-def _done(placement: Placement, message: str):
-    flash(message, "success")
-    return redirect(url_for("placements.placement_page", placement_id=placement.id))
-
-
-def _failed(placement: Placement, error: placement_service.PlacementError):
-    db.session.rollback()
-    for message in error.problems.values():
-        flash(message, "error")
+def _back(placement: Placement, success: str | None, ok):
+    """Back to the placement's page, with ``success`` shown when the step went through."""
+    if ok:
+        flash(success, "success")
     return redirect(url_for("placements.placement_page", placement_id=placement.id))
 
 
@@ -53,12 +49,8 @@ def _failed(placement: Placement, error: placement_service.PlacementError):
 @roles_required(HOST)
 def accept(placement_id: int):
     placement = placement_or_404(placement_id, permissions.can_decide_placement)
-    try:
-        placement_service.accept(db.session, placement, current_user, now=clock.now())
-        db.session.commit()
-    except placement_service.PlacementError as error:
-        return _failed(placement, error)
-    return _done(placement, _("The placement started. The opening now has %(free)s free places.", free=placement.opening.free_places))
+    ok = committed(lambda: placement_service.accept(db.session, placement, current_user, now=clock.now()))
+    return _back(placement, ok and _("The placement started. The opening now has %(free)s free places.", free=placement.opening.free_places), ok)
 
 
 @bp.post("/<int:placement_id>/decline")
@@ -68,24 +60,16 @@ def decline(placement_id: int):
     form = DeclineForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        placement_service.decline(db.session, placement, current_user, reason=form.reason.data or "", now=clock.now())
-        db.session.commit()
-    except placement_service.PlacementError as error:
-        return _failed(placement, error)
-    return _done(placement, _("The proposal was declined; the social worker sees your reason."))
+    ok = committed(lambda: placement_service.decline(db.session, placement, current_user, reason=form.reason.data or "", now=clock.now()))
+    return _back(placement, _("The proposal was declined; the social worker sees your reason."), ok)
 
 
 @bp.post("/<int:placement_id>/cancel")
 @roles_required(SOCIAL_WORKER)
 def cancel(placement_id: int):
     placement = placement_or_404(placement_id, lambda user, p: permissions.can_read_client(user, p.client))
-    try:
-        placement_service.cancel(db.session, placement, current_user, now=clock.now())
-        db.session.commit()
-    except placement_service.PlacementError as error:
-        return _failed(placement, error)
-    return _done(placement, _("The proposal was cancelled."))
+    ok = committed(lambda: placement_service.cancel(db.session, placement, current_user, now=clock.now()))
+    return _back(placement, _("The proposal was cancelled."), ok)
 
 
 @bp.post("/<int:placement_id>/end")
@@ -96,9 +80,7 @@ def end(placement_id: int):
     if not form.validate_on_submit():
         flash(_("Give the end date and the reason."), "error")
         return redirect(url_for("placements.placement_page", placement_id=placement.id))
-    try:
-        placement_service.end(db.session, placement, current_user, ended_on=form.ended_on.data, end_reason=form.end_reason.data, today=clock.today(), now=clock.now())
-        db.session.commit()
-    except placement_service.PlacementError as error:
-        return _failed(placement, error)
-    return _done(placement, _("The placement ended and its place is free again."))
+    ok = committed(lambda: placement_service.end(
+        db.session, placement, current_user, ended_on=form.ended_on.data, end_reason=form.end_reason.data, today=clock.today(), now=clock.now()
+    ))  # fmt: skip
+    return _back(placement, _("The placement ended and its place is free again."), ok)
