@@ -50,7 +50,8 @@ def register(app: Flask) -> None:
             from flask_babel import gettext
 
             return render_error(413, gettext("The largest accepted file is %(mb)s MB.", mb=limit))
-        return render_error(code if code in MESSAGES else 500)
+        detail = error.description if code == 400 and error.description and error.description != type(error).description else None
+        return render_error(code if code in MESSAGES else 500, detail)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

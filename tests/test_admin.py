@@ -7,6 +7,7 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from placements.models import AuditEvent, Client, Needs, User
@@ -38,10 +39,12 @@ def test_coordinator_creates_a_host_with_a_one_time_password(client, db, build, 
     assert log_in(newcomer, "uusi@example.fi", password).headers["Location"] == "/account/password"
 
 
-def test_a_host_account_needs_an_organisation(client, db, build, login):
+@pytest.mark.parametrize("organisation", ["0", ""])
+def test_a_host_account_needs_an_organisation(client, db, build, login, organisation):
     login(build.user("coordinator"))
-    response = post_form(client, "/admin/users", {"email": "h@example.fi", "name": "H", "role": "host", "organisation": "0"}, token_from="/admin/users")
-    assert "Valitse järjestäjä" in response.get_data(as_text=True)
+    response = post_form(client, "/admin/users", {"email": "h@example.fi", "name": "H", "role": "host", "organisation": organisation}, token_from="/admin/users")
+    html = response.get_data(as_text=True)
+    assert re.search(r'<p class="error" id="organisation-error">Valitse järjestäjä', html)
     assert db.session.scalar(select(User).where(User.email == "h@example.fi")) is None
 
 
@@ -159,6 +162,12 @@ def test_audit_filters_are_posted_so_client_codes_stay_out_of_addresses(client, 
     login(build.user("coordinator"))
     html = client.get("/admin/audit").get_data(as_text=True)
     assert re.search(r'<form method="post" action="/admin/audit"', html)
+
+
+def test_an_end_date_at_the_end_of_time_is_no_error(client, build, login):
+    login(build.user("coordinator"))
+    response = post_form(client, "/admin/audit", {"until": "9999-12-31", "since": "0001-01-01"}, token_from="/admin/audit")
+    assert response.status_code == 200
 
 
 def test_audit_csv_download(client, db, build, login):

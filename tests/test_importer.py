@@ -303,3 +303,18 @@ def test_formula_prefix_added_on_export_is_removed_on_import(db):
     import_and_commit(db, csv_bytes([site_row(description="'=1+2", contact_name="'@SUM(A1)")]))
     site = db.session.scalar(select(Site))
     assert site.description == "=1+2" and site.contact_name == "@SUM(A1)"
+
+
+def test_reimporting_an_older_file_never_moves_a_confirmation_back(db, build):
+    from placements.services.sites import confirm
+
+    opening = build.opening(last_confirmed="2026-01-02")
+    confirm(db.session, opening, user=None, expected_version=None, now=datetime.now(UTC))
+    db.session.commit()
+
+    result = import_and_commit(db, csv_bytes([site_row(last_confirmed="2026-01-02", places_external="0")]))
+
+    assert result.ok
+    reloaded = db.session.get(Opening, opening.id)
+    assert reloaded.last_confirmed_at.date() == datetime.now(UTC).date()
+    assert result.changes == [("TEST-001", "Keittiöapulainen", ("places_external: 1 → 0",))]

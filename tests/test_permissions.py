@@ -80,7 +80,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("placements.placement_page", "GET"): {"host", "social_worker"},
     ("placements.accept", "POST"): {"host"},
     ("placements.decline", "POST"): {"host"},
-    ("placements.cancel", "POST"): {"social_worker"},
+    ("placements.cancel", "POST"): {"host", "social_worker"},
     ("placements.end", "POST"): {"host", "social_worker"},
     ("survey.survey_page", "GET"): COORDINATOR,
     ("survey.survey_csv", "GET"): COORDINATOR,

@@ -48,13 +48,14 @@ START = clock.today() + timedelta(days=7)
 @pytest.mark.parametrize(
     "values, field, words",
     [
-        ({"days_per_week": 1}, "days_per_week", "2–4 päivää"),
-        ({"days_per_week": 5}, "days_per_week", "2–4 päivää"),
+        ({"days_per_week": 1}, "days_per_week", "2–4 päivänä viikossa"),
+        ({"days_per_week": 5}, "days_per_week", "2–4 päivänä viikossa"),
         ({"hours_per_day": 3.5}, "hours_per_day", "4–6 tuntia"),
         ({"planned_end": None}, "planned_end", "suunniteltu päättyminen"),
         ({"planned_end": add_months(START, 2)}, "planned_end", "3–24 kuukautta"),
         ({"planned_end": add_months(START, 25)}, "planned_end", "3–24 kuukautta"),
         ({"start_date": clock.today() - timedelta(days=1)}, "start_date", "menneisyydessä"),
+        ({"start_date": clock.today() + timedelta(days=800), "planned_end": add_months(clock.today() + timedelta(days=800), 6)}, "start_date", "kahden vuoden"),
         ({"note_for_host": "hetu 131052-308T"}, "note_for_host", "henkilötunnukselta"),
     ],
 )
@@ -212,3 +213,25 @@ def test_a_worker_cannot_accept_their_own_proposal(app, db, build, scene):
     placement = build.placement(scene["client"], scene["opening"], scene["worker"])
     worker = as_user(app, scene["worker"])
     assert worker.post(f"/placements/{placement.id}/accept", data={"csrf_token": csrf_token(worker, "/")}).status_code == 403
+
+
+def test_an_accepted_placement_that_has_not_started_can_be_cancelled_and_frees_its_place(app, db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=clock.today() + timedelta(days=5))
+    placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.commit()
+    host = as_user(app, scene["host"])
+    page = host.get(f"/placements/{placement.id}").get_data(as_text=True)
+    assert "Peru sijoitus ennen sen alkua" in page
+    host.post(f"/placements/{placement.id}/cancel", data={"csrf_token": csrf_token(host, f"/placements/{placement.id}")})
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "cancelled"
+    assert db.session.get(Opening, scene["opening"].id).free_places == 2
+    assert_counter_matches(db, scene["opening"].id)
+
+
+def test_a_started_placement_cannot_be_cancelled_only_ended(db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=clock.today())
+    placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.commit()
+    with pytest.raises(placement_service.PlacementError):
+        placement_service.cancel(db.session, placement, scene["worker"], now=clock.now(), today=clock.today())

@@ -157,9 +157,12 @@ def test_per_site_survey_csv(db, history, coordinator_client):
     assert [(r["site_ref"], r["places_total"], r["placements_started"]) for r in rows] == [("A", "8", "2"), ("B", "2", "0")]
 
 
-def test_a_bad_period_is_explained(coordinator_client, db):
+def test_a_bad_period_is_explained_and_downloads_nothing(coordinator_client, db):
     html = coordinator_client.get("/survey?period=custom&start=2026-05-01&end=2026-04-01").get_data(as_text=True)
-    assert "ennen sen alkua" in html
+    assert "ennen sen alkua" in html and "/survey.csv" not in html
+    response = coordinator_client.get("/survey.csv?period=custom&start=2026-05-01&end=2026-04-01")
+    assert response.status_code == 400 and "ennen sen alkua" in response.get_data(as_text=True)
+    assert coordinator_client.get("/survey.csv?period=quarter&quarter=9&year=2026").status_code == 400
 
 
 def test_site_csv_export_uses_the_list_filters_and_reimports(db, build, coordinator_client):

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from placements.codes import ORGANISATION_KINDS, ROLES
 from placements.formtools import choices
@@ -19,9 +19,12 @@ class UserCreateForm(FlaskForm):
     organisation = SelectField(_l("Organisation (site hosts only)"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Create account"))
 
-    def validate_organisation(self, field):
-        if self.role.data == "host" and not field.data:
-            raise ValidationError(_l("Choose the organisation the host acts for."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.role.data == "host" and not self.organisation.data:
+            self.organisation.errors = [*self.organisation.errors, _l("Choose the organisation the host acts for.")]
+            return False
+        return valid
 
 
 class TransferClientsForm(FlaskForm):
@@ -56,4 +59,4 @@ class ImportForm(FlaskForm):
 
 class ImportConfirmForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
-    submit = SubmitField(_l("Import"))
+    submit = SubmitField(_l("Import the file"))

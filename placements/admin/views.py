@@ -154,7 +154,7 @@ def _audit_csv(filters: dict) -> Response:
             yield audit.csv_row(event)
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    response = Response(stream_with_context(csv_stream(audit.AUDIT_CSV_COLUMNS, rows())), mimetype="text/csv; charset=utf-8")
+    response = Response(stream_with_context(csv_stream(audit.AUDIT_CSV_COLUMNS, rows())), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

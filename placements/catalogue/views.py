@@ -119,7 +119,7 @@ def sites_csv():
         return export_rows(db.session, matching)
 
     stamp = datetime.now(UTC).strftime("%Y%m%d")
-    response = Response(stream_with_context(site_csv.iter_lines(rows(), excel_fi=excel_fi)), mimetype="text/csv; charset=utf-8")
+    response = Response(stream_with_context(site_csv.iter_lines(rows(), excel_fi=excel_fi)), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="sites-{stamp}{"-excel" if excel_fi else ""}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

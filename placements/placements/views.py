@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from placements import clock, permissions
@@ -34,7 +35,7 @@ def placement_page(placement_id: int):
     db.session.commit()  # before the page loads anything: a commit expires what was loaded
     return render_template(
         "placements/detail.html", placement=placement, decline_form=DeclineForm(), end_form=EndForm(),
-        is_host=permissions.can_decide_placement(current_user, placement), is_worker=permissions.can_read_client(current_user, placement.client),
+        is_host=permissions.can_decide_placement(current_user, placement), is_worker=permissions.can_read_client(current_user, placement.client), today=clock.today(),
     )  # fmt: skip
 
 
@@ -50,7 +51,7 @@ def _back(placement: Placement, success: str | None, ok):
 def accept(placement_id: int):
     placement = placement_or_404(placement_id, permissions.can_decide_placement)
     ok = committed(lambda: placement_service.accept(db.session, placement, current_user, now=clock.now()))
-    return _back(placement, ok and _("The placement started. The opening now has %(free)s free places.", free=placement.opening.free_places), ok)
+    return _back(placement, ok and ngettext("The placement started. The opening now has %(num)s free place.", "The placement started. The opening now has %(num)s free places.", placement.opening.free_places), ok)
 
 
 @bp.post("/<int:placement_id>/decline")
@@ -65,10 +66,14 @@ def decline(placement_id: int):
 
 
 @bp.post("/<int:placement_id>/cancel")
-@roles_required(SOCIAL_WORKER)
+@roles_required(HOST, SOCIAL_WORKER)
 def cancel(placement_id: int):
-    placement = placement_or_404(placement_id, lambda user, p: permissions.can_read_client(user, p.client))
-    ok = committed(lambda: placement_service.cancel(db.session, placement, current_user, now=clock.now()))
+    """The worker withdraws a proposal; either side cancels a placement before its start."""
+    placement = placement_or_404(placement_id, permissions.can_end_placement)
+    if placement.status == "proposed" and not permissions.can_read_client(current_user, placement.client):
+        flash(_("Decline the proposal instead, with a reason for the social worker."), "error")
+        return redirect(url_for("placements.placement_page", placement_id=placement.id))
+    ok = committed(lambda: placement_service.cancel(db.session, placement, current_user, now=clock.now(), today=clock.today()))
     return _back(placement, _("The proposal was cancelled."), ok)
 
 

@@ -51,7 +51,7 @@ AUDIT_CSV_COLUMNS = (
 
 def search_query(*, user_email: str | None = None, client_code: str | None = None, action: str | None = None, since=None, until=None):
     """Audit events matching the filters, newest first. ``until`` is inclusive (a date)."""
-    from datetime import UTC, datetime, time, timedelta
+    from datetime import UTC, date, datetime, time, timedelta
 
     from sqlalchemy import select
 
@@ -64,7 +64,7 @@ def search_query(*, user_email: str | None = None, client_code: str | None = Non
         query = query.where(AuditEvent.action == action)
     if since:
         query = query.where(AuditEvent.occurred_at >= datetime.combine(since, time(), tzinfo=UTC))
-    if until:
+    if until and until < date.max:
         query = query.where(AuditEvent.occurred_at < datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
     return query
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from placements import clock
 from placements.models import Client, Municipality, Needs, Placement, PostalCode, User, client_shares
 from placements.services import audit
 from placements.services.validation import postal_code_problem
@@ -149,6 +150,9 @@ def save_needs(session: Session, client: Client, user: User, values: dict) -> Ne
     if not values["languages"]:
         problems["languages"] = _("Choose at least one language the client can work in.")
     check_free_text(problems, note=values.get("note"))
+    start = values.get("earliest_start")
+    if start is not None and not date(2000, 1, 1) <= start <= clock.today() + timedelta(days=730):
+        problems["earliest_start"] = _("Give a date within the next two years, or leave it empty.")
     if problems:
         raise ClientError(problems)
     needs = Needs(client_id=client.id, created_by_id=user.id, **{name: values.get(name) for name in NEEDS_FIELDS})

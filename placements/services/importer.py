@@ -58,6 +58,8 @@ class ImportResult:
     openings_updated: int = 0
     openings_archived: int = 0
     dry_run: bool = False
+    # (site_ref, opening title, "field: old → new" …) for each changed opening, for the preview
+    changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -410,15 +412,20 @@ def _apply_opening(session: Session, site: Site, opening: Opening | None, values
         result.openings_created += 1
         changed = True
     else:
-        changed = opening.archived_at is not None or any(getattr(opening, name) != values[name] for name in OPENING_FIELDS)
+        fields = [name for name in OPENING_FIELDS if getattr(opening, name) != values[name]]
+        changed = opening.archived_at is not None or bool(fields)
         if changed:
             result.openings_updated += 1
+            result.changes.append((site.site_ref, opening.title, tuple(f"{name}: {getattr(opening, name)} → {values[name]}" for name in fields if name not in ("type", "title"))))
     for name in OPENING_FIELDS:
         setattr(opening, name, values[name])
     opening.archived_at = None
     confirmed = values["last_confirmed"]
     if confirmed is not None:
-        opening.last_confirmed_at = datetime.combine(confirmed, time(12), tzinfo=UTC)
+        stamp = datetime.combine(confirmed, time(12), tzinfo=UTC)
+        # A file never moves a confirmation back: a host may have confirmed since the export.
+        if opening.last_confirmed_at is None or opening.last_confirmed_at.date() < confirmed:
+            opening.last_confirmed_at = stamp
     elif changed:
         opening.last_confirmed_at = now
     capacity.record_if_changed(session, opening, before, user=user, now=now)

@@ -39,14 +39,22 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
+def _span(low: float, high: float) -> str:
+    return f"{low:g}" if low == high else f"{low:g}–{high:g}"
+
+
+# The furthest ahead a start can be planned.
+LONGEST_LEAD_DAYS = 730
+
+
 def schedule_problems(opening: Opening, *, days_per_week: int, hours_per_day: float, start_date: date, planned_end: date | None) -> dict[str, str]:
     """The agreed schedule must fit the opening, and for KTT the law's limits (the opening's
     own limits, being inside the law's, are named first)."""
     problems = {}
     if not opening.days_per_week_min <= days_per_week <= opening.days_per_week_max:
-        problems["days_per_week"] = _("The opening has %(low)s–%(high)s days a week.", low=opening.days_per_week_min, high=opening.days_per_week_max)
+        problems["days_per_week"] = _("The opening has %(range)s days a week.", range=_span(opening.days_per_week_min, opening.days_per_week_max))
     if not opening.hours_per_day_min <= hours_per_day <= opening.hours_per_day_max:
-        problems["hours_per_day"] = _("The opening has %(low)s–%(high)s hours a day.", low=f"{opening.hours_per_day_min:g}", high=f"{opening.hours_per_day_max:g}")
+        problems["hours_per_day"] = _("The opening has %(range)s hours a day.", range=_span(opening.hours_per_day_min, opening.hours_per_day_max))
     if planned_end is not None and planned_end < start_date:
         problems["planned_end"] = _("The planned end is before the start.")
     if opening.type == "rehabilitative_work":
@@ -72,6 +80,8 @@ def propose(session: Session, client: Client, opening: Opening, user: User, *, d
         problems["opening"] = _("The opening is not taking participants at the moment.")
     if start_date < today:
         problems["start_date"] = _("The start cannot be in the past.")
+    elif (start_date - today).days > LONGEST_LEAD_DAYS:
+        problems["start_date"] = _("The start can be planned at most two years ahead.")
     if opening.accepting_from and start_date < opening.accepting_from:
         problems["start_date"] = _("The opening takes new participants from %(date)s.", date=opening.accepting_from.strftime("%-d.%-m.%Y"))
     check_free_text(problems, note_for_host=note_for_host)
@@ -138,10 +148,22 @@ def decline(session: Session, placement: Placement, user: User, *, reason: str, 
     session.flush()
 
 
-def cancel(session: Session, placement: Placement, user: User, *, now: datetime) -> None:
-    client_code = placement.client.code
-    if not _transition(session, placement, "proposed", status="cancelled", decided_by_id=user.id, decided_at=now, updated_at=now):
-        raise PlacementError({"placement": _("Only a proposal that is still waiting can be cancelled.")})
+def cancel(session: Session, placement: Placement, user: User, *, now: datetime, today: date | None = None) -> None:
+    """Cancel a waiting proposal, or an accepted placement that has not started yet (its
+    place is freed at once)."""
+    client_code, opening_id, status = placement.client.code, placement.opening_id, placement.status
+    not_started = status == "active" and today is not None and placement.start_date > today
+    if not _transition(session, placement, "active" if not_started else "proposed", status="cancelled", ended_by_id=user.id if not_started else None, updated_at=now, **({} if not_started else {"decided_by_id": user.id, "decided_at": now})):
+        raise PlacementError({"placement": _("Only a waiting proposal, or a placement that has not started yet, can be cancelled.")})
+    if not_started:
+        session.execute(
+            update(Opening).where(Opening.id == opening_id, Opening.places_taken > 0)
+            .values(places_taken=Opening.places_taken - 1, version=Opening.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        opening = session.get(Opening, opening_id, populate_existing=True)
+        before = (opening.places_total, opening.places_external, opening.places_taken + 1, opening.status)
+        capacity.record(session, opening, before, user=user, now=now, kind="placement_ended", placement_id=placement.id)
     audit.record(session, "placement_cancelled", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
     session.flush()
 

@@ -63,6 +63,8 @@ def update_capacity(session: Session, opening: Opening, *, user, expected_versio
             "Total places must cover the %(taken)s active placements and %(external)s participants from elsewhere.",
             taken=opening.places_taken, external=places_external,
         )
+    if accepting_from is not None and (accepting_from - now.date()).days > 730:
+        problems["accepting_from"] = _("Give a date at most two years ahead, or leave it empty.")
     if problems:
         raise EditError(problems)
     before = capacity.snapshot(opening)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -85,7 +85,9 @@ SITE_CSV_COLUMNS = ("period_start", "period_end", "municipality_code", "municipa
 @roles_required(COORDINATOR)
 def survey_csv():
     """The survey as CSV: by municipality (default) or by site; comma/UTF-8 or Finnish Excel."""
-    period, _errors = parse_period(request.args)
+    period, errors = parse_period(request.args)
+    if errors:
+        abort(400, description=" ".join(errors))
     municipalities = _municipalities(request.args)
     split = _split(request.args)
     suppressed = request.args.get("suppress") == "1"
@@ -109,7 +111,7 @@ def survey_csv():
 
     columns = SITE_CSV_COLUMNS if by_site else SURVEY_CSV_COLUMNS
     name = f"survey-{'sites-' if by_site else ''}{period.label()}{'-excel' if excel_fi else ''}.csv"
-    response = Response(stream_with_context(csv_stream(columns, rows(), excel_fi=excel_fi)), mimetype="text/csv; charset=utf-8")
+    response = Response(stream_with_context(csv_stream(columns, rows(), excel_fi=excel_fi)), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response

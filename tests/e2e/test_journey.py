@@ -53,7 +53,7 @@ def test_from_needs_to_an_active_placement_and_back(browser, page, live_server, 
     page.wait_for_load_state()
 
     # Matches with reasons; propose at the host's site.
-    assert "Asiakkaalle " + code + " sopivat paikat" in page.locator("h1").inner_text()
+    assert "Asiakkaalle " + code + " sopivat tehtävät" in page.locator("h1").inner_text()
     assert page.locator(".match .reasons").first.inner_text().count("·") >= 1
     page.wait_for_selector(".map-frame[data-ready]")
     assert_accessible(page)

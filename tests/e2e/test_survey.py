@@ -22,7 +22,7 @@ def test_import_then_survey_then_download(page, live_server, live_accounts, tmp_
     page.wait_for_load_state()
     assert "Tiedosto on kunnossa: 1 riviä." in page.content()
     assert_accessible(page)
-    page.get_by_role("button", name="Tuo").click()
+    page.get_by_role("button", name="Tuo tiedosto").click()
     page.wait_for_load_state()
     assert "Tuotiin 1 riviä" in page.content()
 
