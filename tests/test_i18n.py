@@ -53,3 +53,18 @@ def test_finnish_uses_the_agreed_terms():
     assert catalogue["coordinator"] == "koordinaattori"
     assert catalogue["Sites"] == "Toimipaikat"
     assert catalogue["data out of date"] == "tiedot vanhentuneet"  # DESIGN.md §5
+
+
+def test_every_audit_event_the_code_writes_has_a_label():
+    import re
+
+    from placements.codes import AUDIT_ACTIONS
+
+    written = set()
+    for path in (ROOT / "placements").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        written |= set(re.findall(r'(?:audit_event|audit\.record)\((?:session, |db\.session, )?"([a-z_]+)"', text))
+        written |= set(re.findall(r'end_session\((?:reason=)?"([a-z_]+)"', text))
+        written |= set(re.findall(r'"(user_(?:de|re)activated)"', text))
+    assert written, "no audit events found in the code"
+    assert written <= set(AUDIT_ACTIONS), sorted(written - set(AUDIT_ACTIONS))

@@ -16,6 +16,7 @@ from placements.models import AuditEvent, Client, Organisation, User
 from placements.permissions import COORDINATOR, roles_required
 from placements.services import audit, users
 from placements.services.csv_export import csv_stream
+from placements.templating import label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 200
@@ -122,7 +123,7 @@ def transfer_clients(user_id: int):
 def _audit_form() -> AuditFilterForm:
     form = AuditFilterForm()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    form.action.choices = choices([("", _("All events"))] + [(a, a) for a in actions])
+    form.action.choices = choices([("", _("All events"))] + [(a, label("AUDIT_ACTIONS", a)) for a in actions])
     return form
 
 
