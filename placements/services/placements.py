@@ -148,6 +148,18 @@ def decline(session: Session, placement: Placement, user: User, *, reason: str, 
     session.flush()
 
 
+def _release_place(session: Session, opening_id: int, placement_id: int, user: User, now: datetime) -> None:
+    """Give an active placement's place back (one UPDATE) and record it in the history."""
+    session.execute(
+        update(Opening).where(Opening.id == opening_id, Opening.places_taken > 0)
+        .values(places_taken=Opening.places_taken - 1, version=Opening.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    opening = session.get(Opening, opening_id, populate_existing=True)
+    before = (opening.places_total, opening.places_external, opening.places_taken + 1, opening.status)
+    capacity.record(session, opening, before, user=user, now=now, kind="placement_ended", placement_id=placement_id)
+
+
 def cancel(session: Session, placement: Placement, user: User, *, now: datetime, today: date | None = None) -> None:
     """Cancel a waiting proposal, or an accepted placement that has not started yet (its
     place is freed at once)."""
@@ -156,14 +168,7 @@ def cancel(session: Session, placement: Placement, user: User, *, now: datetime,
     if not _transition(session, placement, "active" if not_started else "proposed", status="cancelled", ended_by_id=user.id if not_started else None, updated_at=now, **({} if not_started else {"decided_by_id": user.id, "decided_at": now})):
         raise PlacementError({"placement": _("Only a waiting proposal, or a placement that has not started yet, can be cancelled.")})
     if not_started:
-        session.execute(
-            update(Opening).where(Opening.id == opening_id, Opening.places_taken > 0)
-            .values(places_taken=Opening.places_taken - 1, version=Opening.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        opening = session.get(Opening, opening_id, populate_existing=True)
-        before = (opening.places_total, opening.places_external, opening.places_taken + 1, opening.status)
-        capacity.record(session, opening, before, user=user, now=now, kind="placement_ended", placement_id=placement.id)
+        _release_place(session, opening_id, placement.id, user, now)
     audit.record(session, "placement_cancelled", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
     session.flush()
 
@@ -180,13 +185,6 @@ def end(session: Session, placement: Placement, user: User, *, ended_on: date, e
     opening_id, client_code = placement.opening_id, placement.client.code
     if not _transition(session, placement, "active", status="ended", ended_on=ended_on, end_reason=end_reason, ended_by_id=user.id, updated_at=now):
         raise PlacementError({"placement": _("Only an active placement can be ended.")})
-    session.execute(
-        update(Opening).where(Opening.id == opening_id, Opening.places_taken > 0)
-        .values(places_taken=Opening.places_taken - 1, version=Opening.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    opening = session.get(Opening, opening_id, populate_existing=True)
-    before = (opening.places_total, opening.places_external, opening.places_taken + 1, opening.status)
-    capacity.record(session, opening, before, user=user, now=now, kind="placement_ended", placement_id=placement.id)
+    _release_place(session, opening_id, placement.id, user, now)
     audit.record(session, "placement_ended", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement", detail=f"reason={end_reason}")
     session.flush()
