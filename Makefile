@@ -7,7 +7,7 @@ PORT ?= 5000
 # `make run` is a local development server on plain http.
 RUN_ENV := PLACEMENTS_ENV=development SESSION_COOKIE_SECURE=0 FLASK_APP=wsgi
 
-.PHONY: run test lint setup setup-dev translations extract-messages migrate demo clean
+.PHONY: run test lint format setup setup-dev translations extract-messages migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 # After changing user-facing text: extract, then translate the new entries in the .po files.
 extract-messages: $(VENV)/.runtime-installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --omit-header --no-wrap
 
 migrate: setup
 	$(RUN_ENV) $(BIN)/flask db upgrade
@@ -47,10 +47,16 @@ run: migrate
 test: setup-dev lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Static checks: ruff (errors, bugbear, security rules) and bandit (no high-severity findings).
+# Static checks: ruff (errors, bugbear, security rules, lines <= 120), ruff's formatting,
+# and bandit (no high-severity findings). `make format` rewrites the files ruff would change.
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r placements --severity-level high
+
+format: setup-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -28,9 +28,32 @@ from placements import codes  # noqa: E402
 
 BATCH = 2000
 # Mainland Finland, roughly: (lat, lon) boxes weighted by where people live.
-REGIONS = [((60.0, 61.5), (21.5, 30.0), 6), ((61.5, 63.5), (21.5, 31.0), 4), ((63.5, 66.0), (23.0, 30.5), 2), ((66.0, 69.5), (23.5, 29.5), 1)]
-WORDS = ["Työpaja", "Kierrätyskeskus", "Kahvila", "Puutarha", "Verstas", "Keittiö", "Pesula", "Varasto", "Toimisto", "Palvelukoti", "Terminaali", "Myymälä"]
-TITLES = {"rehabilitative_work": "Kuntouttava työtoiminta", "work_trial": "Työkokeilu", "pay_subsidy": "Palkkatuettu työ", "ips_job": "IPS-työpaikka"}
+REGIONS = [
+    ((60.0, 61.5), (21.5, 30.0), 6),
+    ((61.5, 63.5), (21.5, 31.0), 4),
+    ((63.5, 66.0), (23.0, 30.5), 2),
+    ((66.0, 69.5), (23.5, 29.5), 1),
+]
+WORDS = [
+    "Työpaja",
+    "Kierrätyskeskus",
+    "Kahvila",
+    "Puutarha",
+    "Verstas",
+    "Keittiö",
+    "Pesula",
+    "Varasto",
+    "Toimisto",
+    "Palvelukoti",
+    "Terminaali",
+    "Myymälä",
+]
+TITLES = {
+    "rehabilitative_work": "Kuntouttava työtoiminta",
+    "work_trial": "Työkokeilu",
+    "pay_subsidy": "Palkkatuettu työ",
+    "ips_job": "IPS-työpaikka",
+}
 PLACES = ["Kaupunki", "Kylä", "Keskus", "Ranta", "Mäki", "Niemi", "Harju", "Lahti", "Joki", "Salmi"]
 
 
@@ -56,13 +79,23 @@ def generate(session, sites: int, seed: int, now: datetime) -> tuple[int, int]:
     from placements.models import CapacityEvent, Opening, Organisation, PostalCode, Site
 
     rng = random.Random(seed)
-    postal = [(p.code, p.municipality_code) for p in session.scalars(select(PostalCode).where(PostalCode.type_code == 1))]
+    postal = [
+        (p.code, p.municipality_code) for p in session.scalars(select(PostalCode).where(PostalCode.type_code == 1))
+    ]
     start_org = (session.scalar(select(func.max(Organisation.id))) or 0) + 1
     org_count = max(sites // 20, 1)
-    session.execute(insert(Organisation), [
-        {"id": start_org + i, "name": f"Järjestäjä {start_org + i} {rng.choice(PLACES)}", "kind": rng.choice(list(codes.ORGANISATION_KINDS)), "created_at": now}
-        for i in range(org_count)
-    ])  # fmt: skip
+    session.execute(
+        insert(Organisation),
+        [
+            {
+                "id": start_org + i,
+                "name": f"Järjestäjä {start_org + i} {rng.choice(PLACES)}",
+                "kind": rng.choice(list(codes.ORGANISATION_KINDS)),
+                "created_at": now,
+            }
+            for i in range(org_count)
+        ],
+    )
     start_site = (session.scalar(select(func.max(Site.id))) or 0) + 1
     start_opening = (session.scalar(select(func.max(Opening.id))) or 0) + 1
     opening_id = start_opening
@@ -93,29 +126,69 @@ def generate(session, sites: int, seed: int, now: datetime) -> tuple[int, int]:
             confirmed = now - timedelta(days=rng.choice([1, 5, 20, 40, 90, 200]))
             title = f"{TITLES[kind]} {opening_id}"
             titles.append(title)
-            opening_rows.append({
-                "id": opening_id, "uuid": str(uuid.uuid4()), "site_id": site_id, "type": kind, "title": title,
-                "task_areas": codes_cell(rng.sample(task_codes, rng.randint(1, 3))), "days_per_week_min": days_min,
-                "days_per_week_max": days_max, "hours_per_day_min": hours_min, "hours_per_day_max": hours_max,
-                "places_total": total, "places_external": external, "places_taken": 0,
-                "supports": codes_cell(rng.sample(support_codes, rng.randint(0, 3))), "physical_demand": rng.choice(list(codes.PHYSICAL_DEMANDS)),
-                "social_intensity": rng.choice(list(codes.SOCIAL_INTENSITIES)), "languages": ("fi",), "status": rng.choices(["open", "paused", "closed"], [90, 7, 3])[0],
-                "last_confirmed_at": confirmed, "created_at": confirmed, "updated_at": confirmed, "version": 1,
-            })  # fmt: skip
-            event_rows.append({
-                "opening_id": opening_id, "occurred_at": confirmed, "kind": "capacity_changed", "places_total_after": total,
-                "places_external_after": external, "places_taken_after": 0, "status_after": opening_rows[-1]["status"],
-            })  # fmt: skip
+            opening_rows.append(
+                {
+                    "id": opening_id,
+                    "uuid": str(uuid.uuid4()),
+                    "site_id": site_id,
+                    "type": kind,
+                    "title": title,
+                    "task_areas": codes_cell(rng.sample(task_codes, rng.randint(1, 3))),
+                    "days_per_week_min": days_min,
+                    "days_per_week_max": days_max,
+                    "hours_per_day_min": hours_min,
+                    "hours_per_day_max": hours_max,
+                    "places_total": total,
+                    "places_external": external,
+                    "places_taken": 0,
+                    "supports": codes_cell(rng.sample(support_codes, rng.randint(0, 3))),
+                    "physical_demand": rng.choice(list(codes.PHYSICAL_DEMANDS)),
+                    "social_intensity": rng.choice(list(codes.SOCIAL_INTENSITIES)),
+                    "languages": ("fi",),
+                    "status": rng.choices(["open", "paused", "closed"], [90, 7, 3])[0],
+                    "last_confirmed_at": confirmed,
+                    "created_at": confirmed,
+                    "updated_at": confirmed,
+                    "version": 1,
+                }
+            )
+            event_rows.append(
+                {
+                    "opening_id": opening_id,
+                    "occurred_at": confirmed,
+                    "kind": "capacity_changed",
+                    "places_total_after": total,
+                    "places_external_after": external,
+                    "places_taken_after": 0,
+                    "status_after": opening_rows[-1]["status"],
+                }
+            )
             opening_id += 1
         organisation_id = start_org + rng.randrange(org_count)
-        site_rows.append({
-            "id": site_id, "uuid": str(uuid.uuid4()), "site_ref": f"BENCH-{site_id}", "organisation_id": organisation_id, "name": name,
-            "street_address": f"{rng.choice(['Kauppakatu', 'Koulutie', 'Teollisuustie'])} {rng.randint(1, 99)}", "postal_code": code,
-            "municipality_code": municipality, "latitude": lat, "longitude": lon, "geocode_precision": "manual",
-            "accessibility": codes_cell(rng.sample(access_codes, rng.randint(0, 5))), "description": "", "contact_name": "",
-            "contact_phone": "", "contact_email": "", "search_text": " ".join([name, *titles]).casefold(),
-            "created_at": now, "updated_at": now, "version": 1,
-        })  # fmt: skip
+        site_rows.append(
+            {
+                "id": site_id,
+                "uuid": str(uuid.uuid4()),
+                "site_ref": f"BENCH-{site_id}",
+                "organisation_id": organisation_id,
+                "name": name,
+                "street_address": f"{rng.choice(['Kauppakatu', 'Koulutie', 'Teollisuustie'])} {rng.randint(1, 99)}",
+                "postal_code": code,
+                "municipality_code": municipality,
+                "latitude": lat,
+                "longitude": lon,
+                "geocode_precision": "manual",
+                "accessibility": codes_cell(rng.sample(access_codes, rng.randint(0, 5))),
+                "description": "",
+                "contact_name": "",
+                "contact_phone": "",
+                "contact_email": "",
+                "search_text": " ".join([name, *titles]).casefold(),
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
         if len(site_rows) >= BATCH:
             flush()
     flush()
@@ -128,8 +201,14 @@ def reset_sequences(session) -> None:
     from sqlalchemy import text
 
     if session.get_bind().dialect.name == "postgresql":
-        for table in ("organisations", "sites", "openings", "capacity_events", "clients", "placements"):
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"))  # noqa: S608 (fixed table names)
+        from sqlalchemy import func, select
+
+        from placements.models import Base
+
+        for name in ("organisations", "sites", "openings", "capacity_events", "clients", "placements"):
+            table = Base.metadata.tables[name]
+            highest = select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
+            session.execute(select(func.setval(func.pg_get_serial_sequence(name, "id"), highest)))
     session.execute(text("ANALYZE"))
 
 
@@ -155,7 +234,10 @@ def main() -> None:
         sites, openings = generate(db.session, args.sites, args.seed, datetime.now(UTC))
         reset_sequences(db.session)
         db.session.commit()
-        print(f"{sites} sites and {openings} openings in {time.perf_counter() - started:.1f} s -> {app.config['SQLALCHEMY_DATABASE_URI']}")
+        print(
+            f"{sites} sites and {openings} openings in {time.perf_counter() - started:.1f} s "
+            f"-> {app.config['SQLALCHEMY_DATABASE_URI']}"
+        )
 
 
 if __name__ == "__main__":

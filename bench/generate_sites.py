@@ -25,8 +25,15 @@ from placements.services.site_csv import COLUMNS, OPTIONAL_COLUMNS  # noqa: E402
 
 # Sites per municipality, roughly by population (Kajaani has half of Kainuu's people).
 KAINUU_SITES = {
-    "205": 34, "765": 13, "290": 11, "777": 10, "578": 6, "620": 5, "105": 4, "697": 3,
-}  # fmt: skip
+    "205": 34,
+    "765": 13,
+    "290": 11,
+    "777": 10,
+    "578": 6,
+    "620": 5,
+    "105": 4,
+    "697": 3,
+}
 # Postal codes of each municipal centre (street-address areas); sites there get coordinates
 # near the centre. Village postal codes get no coordinates (the importer falls back).
 CENTRE_POSTAL_CODES = {
@@ -51,100 +58,263 @@ VILLAGE_POSTAL_CODES = {
 }
 CITIES = {"205", "290"}  # Kajaani and Kuhmo are towns (kaupunki)
 TOWN = {
-    "205": ("Kajaani", "Kajaanin"), "765": ("Sotkamo", "Sotkamon"), "290": ("Kuhmo", "Kuhmon"),
-    "777": ("Suomussalmi", "Suomussalmen"), "578": ("Paltamo", "Paltamon"),
-    "620": ("Puolanka", "Puolangan"), "105": ("Hyrynsalmi", "Hyrynsalmen"),
+    "205": ("Kajaani", "Kajaanin"),
+    "765": ("Sotkamo", "Sotkamon"),
+    "290": ("Kuhmo", "Kuhmon"),
+    "777": ("Suomussalmi", "Suomussalmen"),
+    "578": ("Paltamo", "Paltamon"),
+    "620": ("Puolanka", "Puolangan"),
+    "105": ("Hyrynsalmi", "Hyrynsalmen"),
     "697": ("Ristijärvi", "Ristijärven"),
-}  # fmt: skip
+}
 STREETS = [
-    "Kauppakatu", "Pohjolankatu", "Koulukatu", "Asemakatu", "Teollisuustie", "Ratakatu",
-    "Sammonkatu", "Lönnrotinkatu", "Urheilukatu", "Puistotie", "Rantatie", "Kirkkotie",
-    "Konepajantie", "Verstastie", "Työmiehentie", "Myllytie", "Sahantie", "Kangastie",
-    "Tervatie", "Harjukatu", "Seminaarinkatu", "Torikatu", "Opintie", "Varastotie",
+    "Kauppakatu",
+    "Pohjolankatu",
+    "Koulukatu",
+    "Asemakatu",
+    "Teollisuustie",
+    "Ratakatu",
+    "Sammonkatu",
+    "Lönnrotinkatu",
+    "Urheilukatu",
+    "Puistotie",
+    "Rantatie",
+    "Kirkkotie",
+    "Konepajantie",
+    "Verstastie",
+    "Työmiehentie",
+    "Myllytie",
+    "Sahantie",
+    "Kangastie",
+    "Tervatie",
+    "Harjukatu",
+    "Seminaarinkatu",
+    "Torikatu",
+    "Opintie",
+    "Varastotie",
 ]
 FIRST_NAMES = [
-    "Aino", "Eeva", "Helmi", "Kaarina", "Liisa", "Marjut", "Niina", "Pirjo", "Riikka", "Sari",
-    "Tiina", "Ulla", "Anne", "Jukka", "Kari", "Markku", "Mikko", "Pekka", "Petri", "Sami",
-    "Timo", "Ville", "Jouni", "Heikki", "Antti", "Juha", "Tuomas", "Ilkka", "Matti", "Outi",
+    "Aino",
+    "Eeva",
+    "Helmi",
+    "Kaarina",
+    "Liisa",
+    "Marjut",
+    "Niina",
+    "Pirjo",
+    "Riikka",
+    "Sari",
+    "Tiina",
+    "Ulla",
+    "Anne",
+    "Jukka",
+    "Kari",
+    "Markku",
+    "Mikko",
+    "Pekka",
+    "Petri",
+    "Sami",
+    "Timo",
+    "Ville",
+    "Jouni",
+    "Heikki",
+    "Antti",
+    "Juha",
+    "Tuomas",
+    "Ilkka",
+    "Matti",
+    "Outi",
 ]
 LAST_NAMES = [
-    "Heikkinen", "Karjalainen", "Kemppainen", "Kinnunen", "Komulainen", "Korhonen",
-    "Leinonen", "Moilanen", "Pulkkinen", "Pääkkönen", "Rimpiläinen", "Ryynänen",
-    "Seppänen", "Tolonen", "Tervonen", "Huttunen", "Kyllönen", "Mustonen", "Oikarinen",
-    "Piirainen", "Väisänen", "Heikura", "Kilpeläinen", "Juntunen",
+    "Heikkinen",
+    "Karjalainen",
+    "Kemppainen",
+    "Kinnunen",
+    "Komulainen",
+    "Korhonen",
+    "Leinonen",
+    "Moilanen",
+    "Pulkkinen",
+    "Pääkkönen",
+    "Rimpiläinen",
+    "Ryynänen",
+    "Seppänen",
+    "Tolonen",
+    "Tervonen",
+    "Huttunen",
+    "Kyllönen",
+    "Mustonen",
+    "Oikarinen",
+    "Piirainen",
+    "Väisänen",
+    "Heikura",
+    "Kilpeläinen",
+    "Juntunen",
 ]
 
 # Site templates: (organisation kind, organisation name pattern, site name, task areas,
 # physical demand, social intensity, opening types, description).
 # {town} is the town's name, {gen} its genitive.
 TEMPLATES = [
-    ("association", "{gen} Seudun Kierrätysyhdistys ry", "Kierrätyskeskus Kiertokulku",
-     ["recycling", "retail", "warehouse_logistics", "carpentry"], "moderate", "medium",
-     ["rehabilitative_work", "work_trial", "pay_subsidy"],
-     "Kierrätyskeskus vastaanottaa, lajittelee, korjaa ja myy käytettyä tavaraa."),
-    ("municipality", "{gen} {unit}, työllisyyspalvelut", "Työpaja Verstas",
-     ["carpentry", "metalwork", "property_maintenance"], "moderate", "low",
-     ["rehabilitative_work", "work_trial"],
-     "Puu- ja metallitöiden työpaja, jossa tehdään pienkorjauksia ja tilaustöitä."),
-    ("wellbeing_county", "Kainuun hyvinvointialue", "Työtoimintakeskus Tupa",
-     ["crafts_textiles", "office", "kitchen"], "light", "low",
-     ["rehabilitative_work"],
-     "Matalan kynnyksen työtoimintaa pienissä ryhmissä ohjaajan tuella."),
-    ("parish", "{gen} seurakunta", "Seurakuntakeskuksen keittiö ja kahvio",
-     ["kitchen", "cafe_service", "cleaning"], "moderate", "medium",
-     ["rehabilitative_work", "work_trial"],
-     "Lounas- ja tilaisuuskeittiö sekä kahvio, jossa työskennellään työparina."),
-    ("social_enterprise", "{gen} Puhtauspalvelu Oy", "Puhtauspalvelun tukikohta",
-     ["cleaning", "laundry", "property_maintenance"], "moderate", "low",
-     ["work_trial", "pay_subsidy", "ips_job"],
-     "Siivous- ja kiinteistöpalveluja yrityksille ja kotitalouksille."),
-    ("foundation", "Kainuun Työ- ja Toimintasäätiö sr", "Puutarha ja viherpalvelut",
-     ["gardening", "forestry", "animal_care"], "heavy", "low",
-     ["rehabilitative_work", "work_trial", "pay_subsidy"],
-     "Kasvihuone, avomaan viljelyä ja viheralueiden hoitoa; talvisin lumitöitä."),
-    ("association", "{gen} Työttömät ry", "Yhdistyksen olohuone ja kahvila",
-     ["cafe_service", "kitchen", "office"], "light", "high",
-     ["rehabilitative_work", "work_trial"],
-     "Kohtaamispaikka, jossa pyöritetään kahvilaa ja järjestetään tapahtumia."),
-    ("employer", "{gen} Rauta ja Piha Oy", "Rautakauppa ja varasto",
-     ["retail", "warehouse_logistics"], "moderate", "high",
-     ["ips_job", "work_trial"],
-     "Tavallinen rautakauppa, jossa on myymälä- ja varastotöitä."),
-    ("employer", "Kainuun Kotihoivapalvelu Oy", "Palvelukoti Kuusikko",
-     ["care_assistance", "kitchen", "cleaning"], "moderate", "high",
-     ["ips_job", "pay_subsidy", "work_trial"],
-     "Ikäihmisten palvelukoti, jossa avustetaan arjen askareissa ja ulkoilussa."),
-    ("company", "{gen} Tietotuki Oy", "IT-huolto ja tuki",
-     ["it_support", "office"], "light", "medium",
-     ["work_trial", "pay_subsidy", "ips_job"],
-     "Tietokoneiden kunnostusta, tietojen poistoa ja käyttötukea."),
-    ("employer", "Kainuun Kuljetus ja Logistiikka Oy", "Terminaali",
-     ["transport", "warehouse_logistics"], "heavy", "medium",
-     ["ips_job", "pay_subsidy"],
-     "Kappaletavaraterminaali ja jakeluautot; työtä aamuvuorossa."),
-    ("company", "{gen} Rakennus ja Remontti Oy", "Korjausrakentamisen työmaa",
-     ["construction", "carpentry", "property_maintenance"], "heavy", "low",
-     ["pay_subsidy", "work_trial", "ips_job"],
-     "Pienten korjaus- ja remonttikohteiden työmaa."),
-    ("association", "{gen} Eläinsuojeluyhdistys ry", "Eläinten hoitola",
-     ["animal_care", "cleaning"], "moderate", "low",
-     ["rehabilitative_work", "work_trial"],
-     "Löytöeläinten hoitola: ruokintaa, ulkoilutusta ja tilojen puhtaanapitoa."),
-    ("social_enterprise", "Kainuun Pyykki ja Tekstiili Oy", "Pesula",
-     ["laundry", "crafts_textiles"], "moderate", "low",
-     ["rehabilitative_work", "pay_subsidy", "ips_job"],
-     "Pesula ja ompelimo, joka palvelee hoivakoteja ja yrityksiä."),
+    (
+        "association",
+        "{gen} Seudun Kierrätysyhdistys ry",
+        "Kierrätyskeskus Kiertokulku",
+        ["recycling", "retail", "warehouse_logistics", "carpentry"],
+        "moderate",
+        "medium",
+        ["rehabilitative_work", "work_trial", "pay_subsidy"],
+        "Kierrätyskeskus vastaanottaa, lajittelee, korjaa ja myy käytettyä tavaraa.",
+    ),
+    (
+        "municipality",
+        "{gen} {unit}, työllisyyspalvelut",
+        "Työpaja Verstas",
+        ["carpentry", "metalwork", "property_maintenance"],
+        "moderate",
+        "low",
+        ["rehabilitative_work", "work_trial"],
+        "Puu- ja metallitöiden työpaja, jossa tehdään pienkorjauksia ja tilaustöitä.",
+    ),
+    (
+        "wellbeing_county",
+        "Kainuun hyvinvointialue",
+        "Työtoimintakeskus Tupa",
+        ["crafts_textiles", "office", "kitchen"],
+        "light",
+        "low",
+        ["rehabilitative_work"],
+        "Matalan kynnyksen työtoimintaa pienissä ryhmissä ohjaajan tuella.",
+    ),
+    (
+        "parish",
+        "{gen} seurakunta",
+        "Seurakuntakeskuksen keittiö ja kahvio",
+        ["kitchen", "cafe_service", "cleaning"],
+        "moderate",
+        "medium",
+        ["rehabilitative_work", "work_trial"],
+        "Lounas- ja tilaisuuskeittiö sekä kahvio, jossa työskennellään työparina.",
+    ),
+    (
+        "social_enterprise",
+        "{gen} Puhtauspalvelu Oy",
+        "Puhtauspalvelun tukikohta",
+        ["cleaning", "laundry", "property_maintenance"],
+        "moderate",
+        "low",
+        ["work_trial", "pay_subsidy", "ips_job"],
+        "Siivous- ja kiinteistöpalveluja yrityksille ja kotitalouksille.",
+    ),
+    (
+        "foundation",
+        "Kainuun Työ- ja Toimintasäätiö sr",
+        "Puutarha ja viherpalvelut",
+        ["gardening", "forestry", "animal_care"],
+        "heavy",
+        "low",
+        ["rehabilitative_work", "work_trial", "pay_subsidy"],
+        "Kasvihuone, avomaan viljelyä ja viheralueiden hoitoa; talvisin lumitöitä.",
+    ),
+    (
+        "association",
+        "{gen} Työttömät ry",
+        "Yhdistyksen olohuone ja kahvila",
+        ["cafe_service", "kitchen", "office"],
+        "light",
+        "high",
+        ["rehabilitative_work", "work_trial"],
+        "Kohtaamispaikka, jossa pyöritetään kahvilaa ja järjestetään tapahtumia.",
+    ),
+    (
+        "employer",
+        "{gen} Rauta ja Piha Oy",
+        "Rautakauppa ja varasto",
+        ["retail", "warehouse_logistics"],
+        "moderate",
+        "high",
+        ["ips_job", "work_trial"],
+        "Tavallinen rautakauppa, jossa on myymälä- ja varastotöitä.",
+    ),
+    (
+        "employer",
+        "Kainuun Kotihoivapalvelu Oy",
+        "Palvelukoti Kuusikko",
+        ["care_assistance", "kitchen", "cleaning"],
+        "moderate",
+        "high",
+        ["ips_job", "pay_subsidy", "work_trial"],
+        "Ikäihmisten palvelukoti, jossa avustetaan arjen askareissa ja ulkoilussa.",
+    ),
+    (
+        "company",
+        "{gen} Tietotuki Oy",
+        "IT-huolto ja tuki",
+        ["it_support", "office"],
+        "light",
+        "medium",
+        ["work_trial", "pay_subsidy", "ips_job"],
+        "Tietokoneiden kunnostusta, tietojen poistoa ja käyttötukea.",
+    ),
+    (
+        "employer",
+        "Kainuun Kuljetus ja Logistiikka Oy",
+        "Terminaali",
+        ["transport", "warehouse_logistics"],
+        "heavy",
+        "medium",
+        ["ips_job", "pay_subsidy"],
+        "Kappaletavaraterminaali ja jakeluautot; työtä aamuvuorossa.",
+    ),
+    (
+        "company",
+        "{gen} Rakennus ja Remontti Oy",
+        "Korjausrakentamisen työmaa",
+        ["construction", "carpentry", "property_maintenance"],
+        "heavy",
+        "low",
+        ["pay_subsidy", "work_trial", "ips_job"],
+        "Pienten korjaus- ja remonttikohteiden työmaa.",
+    ),
+    (
+        "association",
+        "{gen} Eläinsuojeluyhdistys ry",
+        "Eläinten hoitola",
+        ["animal_care", "cleaning"],
+        "moderate",
+        "low",
+        ["rehabilitative_work", "work_trial"],
+        "Löytöeläinten hoitola: ruokintaa, ulkoilutusta ja tilojen puhtaanapitoa.",
+    ),
+    (
+        "social_enterprise",
+        "Kainuun Pyykki ja Tekstiili Oy",
+        "Pesula",
+        ["laundry", "crafts_textiles"],
+        "moderate",
+        "low",
+        ["rehabilitative_work", "pay_subsidy", "ips_job"],
+        "Pesula ja ompelimo, joka palvelee hoivakoteja ja yrityksiä.",
+    ),
 ]
 # Municipality-specific names make each organisation distinct; shared names are regional.
 LANGUAGE_SETS = [["fi"]] * 12 + [["en", "fi"]] * 4 + [["fi", "ru"]] * 2 + [["ar", "fi"]] + [["en", "fi", "sv"]]
 ACCESS_WEIGHTS = {
-    "step_free_access": 0.6, "accessible_toilet": 0.45, "elevator": 0.2,
-    "accessible_parking": 0.5, "induction_loop": 0.1, "quiet_space": 0.35,
-}  # fmt: skip
+    "step_free_access": 0.6,
+    "accessible_toilet": 0.45,
+    "elevator": 0.2,
+    "accessible_parking": 0.5,
+    "induction_loop": 0.1,
+    "quiet_space": 0.35,
+}
 SUPPORT_WEIGHTS = {
-    "work_instructor": 0.7, "job_coach": 0.3, "peer_support": 0.3, "language_support": 0.1,
-    "gradual_start": 0.45, "meal_provided": 0.5,
-}  # fmt: skip
+    "work_instructor": 0.7,
+    "job_coach": 0.3,
+    "peer_support": 0.3,
+    "language_support": 0.1,
+    "gradual_start": 0.45,
+    "meal_provided": 0.5,
+}
 OPENING_TITLES = {
     "rehabilitative_work": "Kuntouttava työtoiminta: {task}",
     "work_trial": "Työkokeilu: {task}",
@@ -152,14 +322,26 @@ OPENING_TITLES = {
     "ips_job": "IPS-työpaikka: {task}",
 }
 TASK_WORDS = {
-    "kitchen": "keittiötyöt", "cafe_service": "kahvila ja asiakaspalvelu", "cleaning": "siivous",
-    "laundry": "pesulatyöt", "recycling": "kierrätys ja lajittelu", "carpentry": "puutyöt",
-    "metalwork": "metallityöt", "crafts_textiles": "käsityöt ja tekstiilit",
-    "gardening": "puutarhatyöt", "forestry": "metsätyöt", "property_maintenance": "kiinteistönhoito",
-    "warehouse_logistics": "varasto ja logistiikka", "retail": "myymälätyö",
-    "office": "toimistotyöt", "it_support": "IT-tuki", "care_assistance": "hoiva-avustajan työt",
-    "animal_care": "eläintenhoito", "construction": "rakennustyöt", "transport": "kuljetus",
-}  # fmt: skip
+    "kitchen": "keittiötyöt",
+    "cafe_service": "kahvila ja asiakaspalvelu",
+    "cleaning": "siivous",
+    "laundry": "pesulatyöt",
+    "recycling": "kierrätys ja lajittelu",
+    "carpentry": "puutyöt",
+    "metalwork": "metallityöt",
+    "crafts_textiles": "käsityöt ja tekstiilit",
+    "gardening": "puutarhatyöt",
+    "forestry": "metsätyöt",
+    "property_maintenance": "kiinteistönhoito",
+    "warehouse_logistics": "varasto ja logistiikka",
+    "retail": "myymälätyö",
+    "office": "toimistotyöt",
+    "it_support": "IT-tuki",
+    "care_assistance": "hoiva-avustajan työt",
+    "animal_care": "eläintenhoito",
+    "construction": "rakennustyöt",
+    "transport": "kuljetus",
+}
 
 
 def _schedule(rng: random.Random, opening_type: str) -> tuple[int, int, float, float]:
@@ -217,9 +399,13 @@ def kainuu_rows(seed: int, today: date) -> list[dict[str, object]]:
             template = TEMPLATES[template_cycle % len(TEMPLATES)]
             template_cycle += 1
             kind, org_pattern, site_name, tasks, demand, social, types, description = template
-            organisation = org_pattern.format(town=town, gen=gen, unit="kaupunki" if municipality in CITIES else "kunta")
+            organisation = org_pattern.format(
+                town=town, gen=gen, unit="kaupunki" if municipality in CITIES else "kunta"
+            )
             used_names[site_name] = used_names.get(site_name, 0) + 1
-            name = f"{site_name}, {town}" if used_names[site_name] == 1 else f"{site_name} {used_names[site_name]}, {town}"
+            name = (
+                f"{site_name}, {town}" if used_names[site_name] == 1 else f"{site_name} {used_names[site_name]}, {town}"
+            )
             site_ref = f"KAI-{municipality}-{index + 1:03d}"
             in_village = index % 5 == 4
             if in_village:
@@ -247,25 +433,39 @@ def kainuu_rows(seed: int, today: date) -> list[dict[str, object]]:
                     supports.append("job_coach")
                 status = "paused" if rng.random() < 0.06 else "open"
                 stale = rng.random() < 0.12
-                rows.append({
-                    "site_ref": site_ref, "organisation": organisation, "organisation_kind": kind,
-                    "site_name": name, "street_address": street_address,
-                    "postal_code": postal_code, "municipality_code": municipality,
-                    "latitude": latitude, "longitude": longitude,
-                    "accessibility": "|".join(sorted(access)),
-                    "contact_name": contact_name, "contact_phone": phone, "contact_email": email,
-                    "opening_type": opening_type,
-                    "opening_title": OPENING_TITLES[opening_type].format(task=TASK_WORDS[task_sample[0]]),
-                    "task_areas": "|".join(sorted(task_sample)),
-                    "days_per_week_min": days_min, "days_per_week_max": days_max,
-                    "hours_per_day_min": hours_min, "hours_per_day_max": hours_max,
-                    "places_total": total, "places_external": external,
-                    "supports": "|".join(sorted(supports)),
-                    "physical_demand": demand, "social_intensity": social,
-                    "languages": "|".join(languages), "status": status,
-                    "description": description,
-                    "last_confirmed": (today - timedelta(days=rng.randint(75, 240))).isoformat() if stale else "",
-                })
+                rows.append(
+                    {
+                        "site_ref": site_ref,
+                        "organisation": organisation,
+                        "organisation_kind": kind,
+                        "site_name": name,
+                        "street_address": street_address,
+                        "postal_code": postal_code,
+                        "municipality_code": municipality,
+                        "latitude": latitude,
+                        "longitude": longitude,
+                        "accessibility": "|".join(sorted(access)),
+                        "contact_name": contact_name,
+                        "contact_phone": phone,
+                        "contact_email": email,
+                        "opening_type": opening_type,
+                        "opening_title": OPENING_TITLES[opening_type].format(task=TASK_WORDS[task_sample[0]]),
+                        "task_areas": "|".join(sorted(task_sample)),
+                        "days_per_week_min": days_min,
+                        "days_per_week_max": days_max,
+                        "hours_per_day_min": hours_min,
+                        "hours_per_day_max": hours_max,
+                        "places_total": total,
+                        "places_external": external,
+                        "supports": "|".join(sorted(supports)),
+                        "physical_demand": demand,
+                        "social_intensity": social,
+                        "languages": "|".join(languages),
+                        "status": status,
+                        "description": description,
+                        "last_confirmed": (today - timedelta(days=rng.randint(75, 240))).isoformat() if stale else "",
+                    }
+                )
     return rows
 
 
@@ -280,7 +480,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kainuu", action="store_true", help="the sample data set")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 11, 27), help="reference date for stale openings")
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=date(2026, 11, 27), help="reference date for stale openings"
+    )
     args = parser.parse_args()
     buffer = io.StringIO()
     write(kainuu_rows(args.seed, args.today), buffer)

@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from placements.permissions import SYSTEM
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -38,7 +40,9 @@ def timed(function, repeats: int) -> list[float]:
 def report(name: str, times: list[float], budget: float | None = None, unit: str = "ms") -> None:
     median = statistics.median(times)
     verdict = "" if budget is None else ("  OK" if median <= budget else "  OVER BUDGET")
-    print(f"{name:<48} median {median:8.1f} {unit}  (min {min(times):.1f}, max {max(times):.1f}, n={len(times)}){verdict}")
+    print(
+        f"{name:<48} median {median:8.1f} {unit}  (min {min(times):.1f}, max {max(times):.1f}, n={len(times)}){verdict}"
+    )
 
 
 def ensure_user(app) -> None:
@@ -50,7 +54,9 @@ def ensure_user(app) -> None:
 
     with app.app_context():
         if db.session.scalar(select(User).where(User.email == BENCH_EMAIL)) is None:
-            create_user(db.session, email=BENCH_EMAIL, name="Bench", role="social_worker", password=BENCH_PASSWORD)
+            create_user(
+                db.session, SYSTEM, email=BENCH_EMAIL, name="Bench", role="social_worker", password=BENCH_PASSWORD
+            )
             db.session.commit()
 
 
@@ -73,10 +79,17 @@ def server_side(app, repeats: int) -> None:
     import json
     import re
 
-    data = re.search(r'<script type="application/json" id="map-data-[^"]+" nonce="[^"]+">(.*?)</script>', map_page.get_data(as_text=True), re.S)
+    data = re.search(
+        r'<script type="application/json" id="map-data-[^"]+" nonce="[^"]+">(.*?)</script>',
+        map_page.get_data(as_text=True),
+        re.S,
+    )
     sites = len(json.loads(data.group(1)))
     report("/map (all sites)", timed(lambda: client.get("/map"), repeats), 250)
-    print(f"{'/map page with its marker data':<48} {size_mb:8.2f} MB for {sites} markers{'  OK' if size_mb <= 1.5 else '  OVER BUDGET'}")
+    print(
+        f"{'/map page with its marker data':<48} {size_mb:8.2f} MB for {sites} markers"
+        f"{'  OK' if size_mb <= 1.5 else '  OVER BUDGET'}"
+    )
     three = "/sites?type=work_trial&task=kitchen&access=step_free_access"
     assert client.get(three).status_code == 200
     report("/sites, 3 filters (type, task, access)", timed(lambda: client.get(three), repeats * 2), 50)
@@ -100,7 +113,14 @@ def browser(app, repeats: int) -> None:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
-    args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ]
     with sync_playwright() as playwright:
         chrome = playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
         page = chrome.new_page()

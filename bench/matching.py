@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from placements.permissions import SYSTEM
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -22,10 +24,20 @@ from bench.map_search import BENCH_PASSWORD, report, timed  # noqa: E402
 
 WORKER_EMAIL = "bench-matcher@example.fi"
 NEEDS = {
-    "wanted_types": ("rehabilitative_work", "work_trial", "pay_subsidy", "ips_job"), "task_areas": ("kitchen", "cleaning"),
-    "days_per_week": 5, "hours_per_day": 8.0, "max_travel_km": 100, "needs_public_transport": False, "accessibility": (),
-    "supports": (), "max_physical_demand": "heavy", "max_social_intensity": "high", "languages": ("fi",), "earliest_start": None, "note": None,
-}  # fmt: skip
+    "wanted_types": ("rehabilitative_work", "work_trial", "pay_subsidy", "ips_job"),
+    "task_areas": ("kitchen", "cleaning"),
+    "days_per_week": 5,
+    "hours_per_day": 8.0,
+    "max_travel_km": 100,
+    "needs_public_transport": False,
+    "accessibility": (),
+    "supports": (),
+    "max_physical_demand": "heavy",
+    "max_social_intensity": "high",
+    "languages": ("fi",),
+    "earliest_start": None,
+    "note": None,
+}
 
 
 def main() -> None:
@@ -50,18 +62,30 @@ def main() -> None:
         upgrade()
         worker = db.session.scalar(select(User).where(User.email == WORKER_EMAIL))
         if worker is None:
-            worker = create_user(db.session, email=WORKER_EMAIL, name="Bench matcher", role="social_worker", password=BENCH_PASSWORD)
-        person = clients.create_client(db.session, worker, municipality_code="205", home_postal_code="87100", age_band="30-39", gender="unknown")
+            worker = create_user(
+                db.session,
+                SYSTEM,
+                email=WORKER_EMAIL,
+                name="Bench matcher",
+                role="social_worker",
+                password=BENCH_PASSWORD,
+            )
+        person = clients.create_client(
+            db.session, worker, municipality_code="205", home_postal_code="87100", age_band="30-39", gender="unknown"
+        )
         clients.save_needs(db.session, person, worker, NEEDS)
         db.session.commit()
         openings = db.session.scalar(select(func.count()).select_from(Opening))
         print(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']} ({openings} openings)")
-        view = matching.NeedsView.of(clients.current_needs(db.session, person))
+        view = matching.NeedsView.of(clients.current_needs(db.session, person, worker))
         stale_days = app.config["STALE_AFTER_DAYS"]
         for label, home in (("Kajaani", (64.2222, 27.7278)), ("southern Finland (densest)", (60.75, 25.75))):
             found = len(matching.run(db.session, view, home, now=clock.now(), stale_after_days=stale_days))
             candidates = len(db.session.scalars(matching.candidate_query(view, home)).all())
-            times = timed(lambda home=home: matching.run(db.session, view, home, now=clock.now(), stale_after_days=stale_days), args.repeats)
+            times = timed(
+                lambda home=home: matching.run(db.session, view, home, now=clock.now(), stale_after_days=stale_days),
+                args.repeats,
+            )
             report(f"match_openings, home in {label} ({candidates} candidates, {found} matches)", times, 150)
         # The whole page, with the home moved to the dense south (through the postal code's centre).
         postal = db.session.get(PostalCode, "87100")
@@ -74,7 +98,9 @@ def main() -> None:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     client.post("/login", data={"email": WORKER_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token})
     assert client.get(f"/clients/{code}/matches").status_code == 200
-    report("/clients/<code>/matches page, dense south", timed(lambda: client.get(f"/clients/{code}/matches"), args.repeats))
+    report(
+        "/clients/<code>/matches page, dense south", timed(lambda: client.get(f"/clients/{code}/matches"), args.repeats)
+    )
     with app.app_context():
         postal = db.session.get(PostalCode, "87100")
         postal.centre_lat, postal.centre_lon = saved

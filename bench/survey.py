@@ -24,6 +24,8 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from placements.permissions import SYSTEM
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -45,16 +47,29 @@ def fill(session, seed: int = 11) -> None:
         print("History already filled.")
         return
     owner = session.scalar(select(User).where(User.email == "bench-history@example.fi")) or create_user(
-        session, email="bench-history@example.fi", name="Bench history", role="social_worker", password=BENCH_PASSWORD
+        session,
+        SYSTEM,
+        email="bench-history@example.fi",
+        name="Bench history",
+        role="social_worker",
+        password=BENCH_PASSWORD,
     )
     openings = session.execute(select(Opening.id, Opening.places_total, Opening.places_external)).all()
     started = time.perf_counter()
     first_client = (session.scalar(select(func.max(Client.id))) or 0) + 1
     rows = [
-        {"id": first_client + n, "code": "K-B" + f"{n:06X}"[:3] + "-" + f"{n:06X}"[3:] + "Z", "owner_id": owner.id, "municipality_code": "205",
-         "age_band": rng.choice(list(AGE_BANDS)), "gender": rng.choice(list(GENDERS)), "status": "active", "created_at": datetime(2025, 1, 1, tzinfo=UTC)}
+        {
+            "id": first_client + n,
+            "code": "K-B" + f"{n:06X}"[:3] + "-" + f"{n:06X}"[3:] + "Z",
+            "owner_id": owner.id,
+            "municipality_code": "205",
+            "age_band": rng.choice(list(AGE_BANDS)),
+            "gender": rng.choice(list(GENDERS)),
+            "status": "active",
+            "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+        }
         for n in range(CLIENTS)
-    ]  # fmt: skip
+    ]
     for start in range(0, len(rows), BATCH):
         session.execute(insert(Client), rows[start : start + BATCH])
     client_ids = [row["id"] for row in rows]
@@ -68,9 +83,20 @@ def fill(session, seed: int = 11) -> None:
         end_day = start_day + timedelta(days=rng.randrange(30, 400)) if ended else None
         if end_day and end_day > date(2026, 11, 27):
             end_day, ended = None, False
-        batch.append({"client_id": rng.choice(client_ids), "opening_id": opening_id, "status": "ended" if ended else "active", "days_per_week": 3,
-                      "hours_per_day": 5.0, "start_date": start_day, "ended_on": end_day, "end_reason": rng.choice(list(END_REASONS)) if ended else None,
-                      "proposed_at": datetime(2025, 1, 1, tzinfo=UTC), "updated_at": datetime(2025, 1, 1, tzinfo=UTC)})  # fmt: skip
+        batch.append(
+            {
+                "client_id": rng.choice(client_ids),
+                "opening_id": opening_id,
+                "status": "ended" if ended else "active",
+                "days_per_week": 3,
+                "hours_per_day": 5.0,
+                "start_date": start_day,
+                "ended_on": end_day,
+                "end_reason": rng.choice(list(END_REASONS)) if ended else None,
+                "proposed_at": datetime(2025, 1, 1, tzinfo=UTC),
+                "updated_at": datetime(2025, 1, 1, tzinfo=UTC),
+            }
+        )
         if len(batch) >= BATCH:
             session.execute(insert(Placement), batch)
             batch.clear()
@@ -82,8 +108,17 @@ def fill(session, seed: int = 11) -> None:
         opening_id, total, external = rng.choice(openings)
         when = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(700 * 24 * 60))
         taken = rng.randint(0, max(total - external, 0))
-        events.append({"opening_id": opening_id, "occurred_at": when, "kind": rng.choice(["capacity_changed", "confirmed", "placement_started", "placement_ended"]),
-                       "places_total_after": total, "places_external_after": external, "places_taken_after": taken, "status_after": "open"})  # fmt: skip
+        events.append(
+            {
+                "opening_id": opening_id,
+                "occurred_at": when,
+                "kind": rng.choice(["capacity_changed", "confirmed", "placement_started", "placement_ended"]),
+                "places_total_after": total,
+                "places_external_after": external,
+                "places_taken_after": taken,
+                "status_after": "open",
+            }
+        )
         if len(events) >= BATCH:
             session.execute(insert(CapacityEvent), events)
             events.clear()
@@ -118,16 +153,33 @@ def main() -> None:
         if args.fill:
             fill(db.session)
         counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (Site, Placement, CapacityEvent)]
-        print(f"Database: {db.engine.url.render_as_string(hide_password=True)} ({counts[0]} sites, {counts[1]} placements, {counts[2]} capacity events)")
+        print(
+            f"Database: {db.engine.url.render_as_string(hide_password=True)} "
+            f"({counts[0]} sites, {counts[1]} placements, {counts[2]} capacity events)"
+        )
         report("survey, year 2026", timed(lambda: survey.run(db.session, survey.year(2026)), args.repeats), 1500)
-        report("survey, year 2026 split by age group", timed(lambda: survey.run(db.session, survey.year(2026), split="age_band"), args.repeats))
+        report(
+            "survey, year 2026 split by age group",
+            timed(lambda: survey.run(db.session, survey.year(2026), split="age_band"), args.repeats),
+        )
         report("survey, March 2026", timed(lambda: survey.run(db.session, survey.month(2026, 3)), args.repeats))
         if db.session.scalar(select(User).where(User.email == "bench-coordinator@example.fi")) is None:
-            create_user(db.session, email="bench-coordinator@example.fi", name="Bench", role="coordinator", password=BENCH_PASSWORD)
+            create_user(
+                db.session,
+                SYSTEM,
+                email="bench-coordinator@example.fi",
+                name="Bench",
+                role="coordinator",
+                password=BENCH_PASSWORD,
+            )
             db.session.commit()
     client = app.test_client()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"email": "bench-coordinator@example.fi", "password": BENCH_PASSWORD, "csrf_token": token})
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    ).group(1)
+    client.post(
+        "/login", data={"email": "bench-coordinator@example.fi", "password": BENCH_PASSWORD, "csrf_token": token}
+    )
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
     response = client.get("/survey.csv?period=year&year=2026&level=site", buffered=False)
@@ -138,7 +190,10 @@ def main() -> None:
     response.close()
     peak = (tracemalloc.get_traced_memory()[1] - baseline) / 1024 / 1024
     tracemalloc.stop()
-    print(f"{'/survey.csv by site, peak memory growth':<48} {peak:8.1f} MB for {lines - 1} rows, {size / 1024 / 1024:.1f} MB{'  OK' if peak <= 50 else '  OVER BUDGET'}")
+    print(
+        f"{'/survey.csv by site, peak memory growth':<48} {peak:8.1f} MB for {lines - 1} rows, "
+        f"{size / 1024 / 1024:.1f} MB{'  OK' if peak <= 50 else '  OVER BUDGET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_security(app)
     register_cli(app)
     register_template_helpers(app)
+    register_unit_of_work(app)
     return app
 
 
@@ -110,7 +111,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from placements import auth_loader  # noqa: F401  (registers the user loader)
+    from placements.web import login  # noqa: F401  (registers the user loader)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
@@ -123,37 +124,24 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from placements.admin import registry  # noqa: F401  (routes on the admin blueprint)
-    from placements.admin.views import bp as admin_bp
-    from placements.api.views import bp as api_bp
-    from placements.auth.views import bp as auth_bp
-    from placements.catalogue import editing  # noqa: F401  (routes on the catalogue blueprint)
-    from placements.catalogue.views import bp as catalogue_bp
-    from placements.clients.views import bp as clients_bp
-    from placements.main.views import bp as main_bp
-    from placements.placements.views import bp as placements_bp
-    from placements.survey.views import bp as survey_bp
+    """Each feature is a package whose ``__init__`` creates its blueprint ``bp``."""
+    from placements import admin, api, auth, catalogue, clients, main, steps, survey
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(clients_bp)
-    app.register_blueprint(placements_bp)
-    app.register_blueprint(survey_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(admin_bp)
+    for feature in (main, auth, catalogue, clients, steps, survey, api, admin):
+        app.register_blueprint(feature.bp)
 
 
 def register_errors(app: Flask) -> None:
-    from placements.errors import register
+    from placements.web import errors
 
-    register(app)
+    errors.register(app)
 
 
 def register_security(app: Flask) -> None:
-    from placements.security import register
+    from placements.web import auditing, security
 
-    register(app)
+    auditing.register(app)
+    security.register(app)
 
 
 def register_cli(app: Flask) -> None:
@@ -163,6 +151,13 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from placements.templating import register
+    from placements.web import templating
 
-    register(app)
+    templating.register(app)
+
+
+def register_unit_of_work(app: Flask) -> None:
+    """Last, so its commit runs first among the after-request hooks."""
+    from placements.web import unit_of_work
+
+    unit_of_work.register(app)

@@ -1,4 +1,4 @@
-"""Stable codes of DESIGN.md §2 and §4 with their translated labels.
+"""Stable codes (docs/rules.md §1) with their translated labels.
 
 Codes are part of the data contract (CSV, API, database CHECKs); only the labels
 are shown to people, always through the translation catalogue.
@@ -6,7 +6,14 @@ are shown to people, always through the translation catalogue.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
+
+# Client codes (docs/rules.md §6.1): "K-" and two groups of four unambiguous characters
+# (no 0/O, 1/I/L), e.g. K-7F3Q-92XD.
+CLIENT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CLIENT_CODE = re.compile(r"K-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")
 
 OPENING_TYPES = {
     "rehabilitative_work": _l("rehabilitative work activity"),
@@ -163,7 +170,7 @@ KTT_DAYS_PER_WEEK = (1, 4)
 KTT_HOURS_PER_DAY = (4, 8)
 KTT_PERIOD_MONTHS = (3, 24)
 
-# Why an opening does not match a client's needs: one label per hard filter (DESIGN.md §5).
+# Why an opening does not match a client's needs: one label per hard filter (docs/rules.md §7.1).
 MATCH_FILTERS = {
     "type": _l("not a kind of place the client is looking for"),
     "status": _l("not taking participants (paused or closed)"),

@@ -37,21 +37,16 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret_key,
         "DEVELOPMENT": development,
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-        or default_database_url(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
         "PUBLIC_CATALOGUE": _flag("PUBLIC_CATALOGUE", False),
-        "MAP_TILES_URL": os.environ.get(
-            "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-        ),
+        "MAP_TILES_URL": os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "MAP_TILES_ATTRIBUTION": os.environ.get(
             "MAP_TILES_ATTRIBUTION",
             '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
         ),
         "GEOCODER": os.environ.get("GEOCODER", "offline"),
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
-        "NOMINATIM_USER_AGENT": os.environ.get(
-            "NOMINATIM_USER_AGENT", "kainuu-placement-registry/1.0"
-        ),
+        "NOMINATIM_USER_AGENT": os.environ.get("NOMINATIM_USER_AGENT", "kainuu-placement-registry/1.0"),
         "STALE_AFTER_DAYS": _int("STALE_AFTER_DAYS", 60),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),

@@ -1,23 +1,56 @@
-"""Who may do what (DESIGN.md §3): named checks, used by views, templates and tests.
+"""Who may do what (docs/rules.md §2): one named check per rule, and ``require``.
 
-Checks are pure functions of the user and the object. Views use them through
-``authorize`` and the ``roles_required`` decorator, which log every denial.
+Checks are pure functions of the acting user and the object. Services call ``require``
+with them before they change or reveal protected data, so a page, an e-mail link, a job
+or a command cannot skip a rule; views also use them for a fast answer and templates to
+hide what a user cannot do. No Flask here: the web layer maps ``PermissionDenied`` to
+403/404 and records the denial (``placements/web/access.py``).
 """
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort, request
-from flask_login import current_user
+from placements.errors import PermissionDenied
 
 HOST = "host"
 SOCIAL_WORKER = "social_worker"
 COORDINATOR = "coordinator"
 
 
+class _System:
+    """The operator at the command line, or a scheduled job acting for the registry.
+
+    May manage the registry and accounts, never read a client's needs.
+    """
+
+    id = None
+    email = None
+    name = "system"
+    role = "system"
+    organisation_id = None
+    is_authenticated = True
+    active = True
+
+    def __repr__(self) -> str:
+        return "<System>"
+
+
+SYSTEM = _System()
+
+
+def require(
+    allowed: bool, *, status: int = 403, object_type: str | None = None, object_id=None, client_code: str | None = None
+) -> None:
+    """Go on when ``allowed``; otherwise raise ``PermissionDenied`` (404 hides existence)."""
+    if not allowed:
+        raise PermissionDenied(status=status, object_type=object_type, object_id=object_id, client_code=client_code)
+
+
 def has_role(user, *roles: str) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.role in roles
+    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in roles
+
+
+def is_system(user) -> bool:
+    return user is SYSTEM
 
 
 def can_browse_catalogue(user, public_catalogue: bool) -> bool:
@@ -26,11 +59,11 @@ def can_browse_catalogue(user, public_catalogue: bool) -> bool:
 
 def can_manage_registry(user) -> bool:
     """Create organisations and sites, import CSV, archive, see the stale overview."""
-    return has_role(user, COORDINATOR)
+    return has_role(user, COORDINATOR) or is_system(user)
 
 
 def can_edit_site(user, site) -> bool:
-    if has_role(user, COORDINATOR):
+    if can_manage_registry(user):
         return True
     return has_role(user, HOST) and user.organisation_id is not None and user.organisation_id == site.organisation_id
 
@@ -40,7 +73,7 @@ def can_edit_opening(user, opening) -> bool:
 
 
 def can_manage_users(user) -> bool:
-    return has_role(user, COORDINATOR)
+    return has_role(user, COORDINATOR) or is_system(user)
 
 
 def can_view_audit(user) -> bool:
@@ -48,7 +81,7 @@ def can_view_audit(user) -> bool:
 
 
 def can_run_survey(user) -> bool:
-    return has_role(user, COORDINATOR)
+    return has_role(user, COORDINATOR) or is_system(user)
 
 
 def can_create_clients(user) -> bool:
@@ -62,9 +95,24 @@ def can_read_client(user, client) -> bool:
     return client.owner_id == user.id or any(worker.id == user.id for worker in client.shared_with)
 
 
+def can_share_client(user, client) -> bool:
+    """Only the owner chooses whom the client is shared with."""
+    return has_role(user, SOCIAL_WORKER) and client.owner_id == user.id
+
+
+def can_edit_needs_note(user, client) -> bool:
+    """The free-text note of the needs belongs to the owner alone."""
+    return can_share_client(user, client)
+
+
 def can_transfer_clients(user) -> bool:
     """The coordinator moves clients between workers without reading them."""
     return has_role(user, COORDINATOR)
+
+
+def can_purge_clients(user) -> bool:
+    """The retention purge runs from the command line or a scheduled job only."""
+    return is_system(user)
 
 
 def can_propose_placement(user, client) -> bool:
@@ -84,51 +132,6 @@ def can_view_placement(user, placement) -> bool:
     return can_end_placement(user, placement)
 
 
-# --- enforcement -------------------------------------------------------------------------
-
-
-def deny(status: int = 403, *, object_type: str | None = None, object_id=None, client_code: str | None = None):
-    """Log the denial in the audit trail (committed on its own) and abort."""
-    from placements.auditing import audit_event
-    from placements.extensions import db
-
-    db.session.rollback()
-    audit_event(
-        "permission_denied",
-        object_type=object_type,
-        object_id=object_id,
-        client_code=client_code,
-        detail=f"{request.method} {request.endpoint} -> {status}",
-    )
-    db.session.commit()
-    abort(status)
-
-
-def authorize(allowed: bool, *, status: int = 403, object_type: str | None = None, object_id=None, client_code: str | None = None) -> None:
-    """Continue when ``allowed``; otherwise log and answer ``status`` (404 hides existence)."""
-    if not allowed:
-        deny(status, object_type=object_type, object_id=object_id, client_code=client_code)
-
-
-def roles_required(*roles: str):
-    """Logged-in users of ``roles`` only; anonymous users are sent to the login page."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            from placements.extensions import login_manager
-
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                deny(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def login_required(view):
-    """Any logged-in user."""
-    return roles_required(HOST, SOCIAL_WORKER, COORDINATOR)(view)
+def can_see_host_placements(user) -> bool:
+    """A host sees the placements at their own organisation's openings (codes, never needs)."""
+    return has_role(user, HOST) and user.organisation_id is not None

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from placements.models import Opening, Organisation, Site, User
+from placements.permissions import SYSTEM
 from placements.services.importer import import_sites
 from placements.services.site_csv import COLUMNS, OPTIONAL_COLUMNS
 from placements.services.users import create_user
@@ -71,7 +72,7 @@ class Builder:
         self._numbers = count(1)
 
     def sites(self, *rows: dict[str, object]) -> list[Site]:
-        result = import_sites(self.session, csv_bytes(list(rows)))
+        result = import_sites(self.session, csv_bytes(list(rows)), SYSTEM)
         assert result.ok, [str(p) for p in result.problems]
         self.session.commit()
         refs = {row["site_ref"] for row in rows}
@@ -87,9 +88,12 @@ class Builder:
     def user(self, role: str = "social_worker", organisation: Organisation | None = None, **overrides) -> User:
         number = next(self._numbers)
         if role == "host" and organisation is None:
-            organisation = self.site(site_ref=f"HOST-{number:03d}", organisation=f"Isäntäorganisaatio {number}").organisation
+            organisation = self.site(
+                site_ref=f"HOST-{number:03d}", organisation=f"Isäntäorganisaatio {number}"
+            ).organisation
         user = create_user(
             self.session,
+            SYSTEM,
             email=overrides.get("email", f"{role}{number}@example.fi"),
             name=overrides.get("name", f"Testi {role} {number}"),
             role=role,
@@ -101,10 +105,27 @@ class Builder:
 
     # --- clients, needs and placements, through the same services as the app ---------------
 
-    def client(self, owner: User, *, municipality_code: str = "205", home_postal_code: str | None = "87100", age_band: str = "30-39", gender: str = "female", share_with=()):
+    def client(
+        self,
+        owner: User,
+        *,
+        municipality_code: str = "205",
+        home_postal_code: str | None = "87100",
+        age_band: str = "30-39",
+        gender: str = "female",
+        share_with=(),
+    ):
         from placements.services.clients import create_client
 
-        client = create_client(self.session, owner, municipality_code=municipality_code, home_postal_code=home_postal_code, age_band=age_band, gender=gender, share_with=[u.id for u in share_with])
+        client = create_client(
+            self.session,
+            owner,
+            municipality_code=municipality_code,
+            home_postal_code=home_postal_code,
+            age_band=age_band,
+            gender=gender,
+            share_with=[u.id for u in share_with],
+        )
         self.session.commit()
         return client
 
@@ -112,10 +133,20 @@ class Builder:
         from placements.services.clients import save_needs
 
         values = {
-            "wanted_types": ("rehabilitative_work", "work_trial"), "task_areas": ("kitchen",), "days_per_week": 3, "hours_per_day": 5.0,
-            "max_travel_km": 30, "needs_public_transport": False, "accessibility": (), "supports": (), "max_physical_demand": "heavy",
-            "max_social_intensity": "high", "languages": ("fi",), "earliest_start": None, "note": "Luottamuksellinen tarvemuistiinpano",
-        } | overrides  # fmt: skip
+            "wanted_types": ("rehabilitative_work", "work_trial"),
+            "task_areas": ("kitchen",),
+            "days_per_week": 3,
+            "hours_per_day": 5.0,
+            "max_travel_km": 30,
+            "needs_public_transport": False,
+            "accessibility": (),
+            "supports": (),
+            "max_physical_demand": "heavy",
+            "max_social_intensity": "high",
+            "languages": ("fi",),
+            "earliest_start": None,
+            "note": "Luottamuksellinen tarvemuistiinpano",
+        } | overrides
         needs = save_needs(self.session, client, owner, values)
         self.session.commit()
         return needs
@@ -127,7 +158,13 @@ class Builder:
         from placements.services.placements import add_months, propose
 
         start = overrides.pop("start_date", clock.today() + timedelta(days=7))
-        values = {"days_per_week": 3, "hours_per_day": 5.0, "start_date": start, "planned_end": add_months(start, 6), "note_for_host": "Aloitetaan rauhassa."} | overrides
+        values = {
+            "days_per_week": 3,
+            "hours_per_day": 5.0,
+            "start_date": start,
+            "planned_end": add_months(start, 6),
+            "note_for_host": "Aloitetaan rauhassa.",
+        } | overrides
         placement = propose(self.session, client, opening, worker, today=clock.today(), **values)
         self.session.commit()
         return placement

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def accept_placements(database_url: str, instance_path: str, placement_ids: list[int], host_id: int, barrier, results) -> None:
+def accept_placements(
+    database_url: str, instance_path: str, placement_ids: list[int], host_id: int, barrier, results
+) -> None:
     from placements import clock, create_app
     from placements.extensions import db
     from placements.models import Placement, User

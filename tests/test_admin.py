@@ -25,7 +25,12 @@ def test_coordinator_creates_a_host_with_a_one_time_password(client, db, build, 
     login(build.user("coordinator"))
     site = build.site()
 
-    response = post_form(client, "/admin/users", {"email": "Uusi@Example.fi", "name": "Uusi Isäntä", "role": "host", "organisation": site.organisation_id}, token_from="/admin/users")
+    response = post_form(
+        client,
+        "/admin/users",
+        {"email": "Uusi@Example.fi", "name": "Uusi Isäntä", "role": "host", "organisation": site.organisation_id},
+        token_from="/admin/users",
+    )
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Käyttäjätunnus luotu" in html
@@ -42,7 +47,12 @@ def test_coordinator_creates_a_host_with_a_one_time_password(client, db, build, 
 @pytest.mark.parametrize("organisation", ["0", ""])
 def test_a_host_account_needs_an_organisation(client, db, build, login, organisation):
     login(build.user("coordinator"))
-    response = post_form(client, "/admin/users", {"email": "h@example.fi", "name": "H", "role": "host", "organisation": organisation}, token_from="/admin/users")
+    response = post_form(
+        client,
+        "/admin/users",
+        {"email": "h@example.fi", "name": "H", "role": "host", "organisation": organisation},
+        token_from="/admin/users",
+    )
     html = response.get_data(as_text=True)
     assert re.search(r'<p class="error" id="organisation-error">Valitse järjestäjä', html)
     assert db.session.scalar(select(User).where(User.email == "h@example.fi")) is None
@@ -51,7 +61,12 @@ def test_a_host_account_needs_an_organisation(client, db, build, login, organisa
 def test_duplicate_email_is_explained(client, db, build, login):
     login(build.user("coordinator"))
     build.user("social_worker", email="sama@example.fi")
-    response = post_form(client, "/admin/users", {"email": "sama@example.fi", "name": "X", "role": "social_worker"}, token_from="/admin/users")
+    response = post_form(
+        client,
+        "/admin/users",
+        {"email": "sama@example.fi", "name": "X", "role": "social_worker"},
+        token_from="/admin/users",
+    )
     assert "Tällä sähköpostiosoitteella on jo käyttäjätunnus." in response.get_data(as_text=True)
 
 
@@ -100,10 +115,20 @@ def test_password_reset_gives_a_one_time_password(client, db, build, login, app)
 def _clients_of(db, owner, count):
     made = []
     for number in range(count):
-        client = Client(code=f"K-TR{owner.id:02d}-{number:04d}", owner_id=owner.id, municipality_code="205", age_band="25-29")
+        client = Client(
+            code=f"K-TR{owner.id:02d}-{number:04d}", owner_id=owner.id, municipality_code="205", age_band="25-29"
+        )
         db.session.add(client)
         db.session.flush()
-        db.session.add(Needs(client_id=client.id, days_per_week=3, hours_per_day=4, max_travel_km=20, note="Luottamuksellinen muistiinpano"))
+        db.session.add(
+            Needs(
+                client_id=client.id,
+                days_per_week=3,
+                hours_per_day=4,
+                max_travel_km=20,
+                note="Luottamuksellinen muistiinpano",
+            )
+        )
         made.append(client)
     db.session.commit()
     return made
@@ -118,7 +143,12 @@ def test_transfer_moves_clients_without_showing_them(client, db, build, login):
     assert "Siirrä 3 asiakasta ohjaajalle" in page
     assert "K-TR" not in page and "Luottamuksellinen" not in page
 
-    response = post_form(client, f"/admin/users/{leaving.id}/transfer-clients", {f"t{leaving.id}-target": staying.id}, token_from="/admin/users")
+    response = post_form(
+        client,
+        f"/admin/users/{leaving.id}/transfer-clients",
+        {f"t{leaving.id}-target": staying.id},
+        token_from="/admin/users",
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -133,7 +163,12 @@ def test_transfer_to_a_non_worker_is_refused(client, db, build, login):
     login(coordinator)
     leaving = build.user("social_worker")
     _clients_of(db, leaving, 1)
-    post_form(client, f"/admin/users/{leaving.id}/transfer-clients", {f"t{leaving.id}-target": coordinator.id}, token_from="/admin/users")
+    post_form(
+        client,
+        f"/admin/users/{leaving.id}/transfer-clients",
+        {f"t{leaving.id}-target": coordinator.id},
+        token_from="/admin/users",
+    )
     db.session.expire_all()
     assert db.session.scalar(select(Client.owner_id)) == leaving.id
 
@@ -153,7 +188,9 @@ def test_audit_trail_filters_by_user_client_action_and_date(client, db, build, l
         return re.findall(r"<td>(K-[A-Z0-9-]+)</td>", html)
 
     assert sorted(search(client_code="k-aaaa-1111")) == ["K-AAAA-1111", "K-AAAA-1111"]
-    assert search(client_code="K-AAAA-1111", since=(datetime.now(UTC) - timedelta(days=2)).date().isoformat()) == ["K-AAAA-1111"]
+    assert search(client_code="K-AAAA-1111", since=(datetime.now(UTC) - timedelta(days=2)).date().isoformat()) == [
+        "K-AAAA-1111"
+    ]
     assert len(search(user_email=worker.email, action="client_viewed")) == 3
     assert search(user_email=coordinator.email, action="client_viewed") == []
 
@@ -166,7 +203,9 @@ def test_audit_filters_are_posted_so_client_codes_stay_out_of_addresses(client, 
 
 def test_an_end_date_at_the_end_of_time_is_no_error(client, build, login):
     login(build.user("coordinator"))
-    response = post_form(client, "/admin/audit", {"until": "9999-12-31", "since": "0001-01-01"}, token_from="/admin/audit")
+    response = post_form(
+        client, "/admin/audit", {"until": "9999-12-31", "since": "0001-01-01"}, token_from="/admin/audit"
+    )
     assert response.status_code == 200
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
+from placements.permissions import SYSTEM
 from tests.conftest import ROOT, require
 
 HSDS = ROOT.parent / "shared" / "hsds-3.1"
@@ -23,13 +24,18 @@ def public(app):
 def seeded(db, seed_csv):
     from placements.services.importer import import_sites
 
-    assert import_sites(db.session, seed_csv).ok
+    assert import_sites(db.session, seed_csv, SYSTEM).ok
     db.session.commit()
 
 
 def test_the_api_needs_login_unless_the_catalogue_is_public(app, client, build):
     site = build.site()
-    for path in ("/api/v1/sites", f"/api/v1/sites/{site.id}", f"/api/v1/openings/{site.openings[0].id}", "/api/v1/hsds/services"):
+    for path in (
+        "/api/v1/sites",
+        f"/api/v1/sites/{site.id}",
+        f"/api/v1/openings/{site.openings[0].id}",
+        "/api/v1/hsds/services",
+    ):
         response = client.get(path)
         assert response.status_code == 401 and response.is_json, path
     assert client.get("/api/v1/openapi.json").status_code == 200
@@ -74,7 +80,15 @@ def test_no_client_data_in_any_answer(public, client, db, build):
     build.needs(person, worker)
     site = build.site()
     build.placement(person, site.openings[0], worker)
-    bodies = [client.get(path).get_data(as_text=True) for path in ("/api/v1/sites", f"/api/v1/sites/{site.id}", "/api/v1/hsds/services", "/api/v1/sites?format=geojson")]
+    bodies = [
+        client.get(path).get_data(as_text=True)
+        for path in (
+            "/api/v1/sites",
+            f"/api/v1/sites/{site.id}",
+            "/api/v1/hsds/services",
+            "/api/v1/sites?format=geojson",
+        )
+    ]
     for body in bodies:
         assert person.code not in body and "Luottamuksellinen" not in body and "Aloitetaan rauhassa" not in body
 
@@ -111,7 +125,10 @@ def test_hsds_service_carries_capacity_location_and_accessibility(public, client
     capacity = service["capacities"][0]
     assert (capacity["available"], capacity["maximum"], capacity["unit"]["name"]) == (4, 6, "place")
     location = service["service_at_locations"][0]["location"]
-    assert location["id"] == site.uuid and [a["details"] for a in location["accessibility"]] == ["elevator", "step_free_access"]
+    assert location["id"] == site.uuid and [a["details"] for a in location["accessibility"]] == [
+        "elevator",
+        "step_free_access",
+    ]
     assert service["organization"]["id"] == site.organisation.uuid
     assert client.get("/api/v1/hsds/services/not-a-uuid").status_code == 404
 
@@ -119,7 +136,11 @@ def test_hsds_service_carries_capacity_location_and_accessibility(public, client
 def test_openapi_document_describes_every_endpoint(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
-    rules = {rule.rule.replace("<int:", "{").replace("<string:", "{").replace(">", "}") for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")}
+    rules = {
+        rule.rule.replace("<int:", "{").replace("<string:", "{").replace(">", "}")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+    }
     rules = {r.replace("{site_id}", "{site_id}") for r in rules}
     assert rules == set(document["paths"])
 

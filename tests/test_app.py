@@ -184,7 +184,7 @@ def test_navigation_shows_only_existing_pages(client):
 
 
 def test_http_exception_codes_are_all_translated(app):
-    from placements.errors import MESSAGES
+    from placements.web.errors import MESSAGES
 
     with app.test_request_context():
         for code, (title, message) in MESSAGES.items():

@@ -155,7 +155,9 @@ def test_session_cookie_flags(client, build, app):
     app.config["SESSION_COOKIE_SECURE"] = True
     user = build.user("coordinator")
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}, base_url="https://localhost")
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}, base_url="https://localhost"
+    )
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
@@ -166,7 +168,12 @@ def test_change_password_keeps_this_session_and_ends_the_others(client, db, buil
     log_in(other_device, user.email, PASSWORD)
     login(user)
 
-    response = post_form(client, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, token_from="/account/password")
+    response = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        token_from="/account/password",
+    )
 
     assert response.status_code == 302
     assert client.get("/account/password").status_code == 200  # still logged in here
@@ -185,10 +192,17 @@ def test_change_password_keeps_this_session_and_ends_the_others(client, db, buil
         (PASSWORD, PASSWORD, PASSWORD, "eri kuin nykyinen"),
     ],
 )
-def test_change_password_mistakes_are_explained_and_change_nothing(client, db, build, login, current, new, confirm, message):
+def test_change_password_mistakes_are_explained_and_change_nothing(
+    client, db, build, login, current, new, confirm, message
+):
     user = build.user("host")
     login(user)
-    response = post_form(client, "/account/password", {"current_password": current, "new_password": new, "confirm": confirm}, token_from="/account/password")
+    response = post_form(
+        client,
+        "/account/password",
+        {"current_password": current, "new_password": new, "confirm": confirm},
+        token_from="/account/password",
+    )
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     db.session.expire_all()
@@ -207,7 +221,12 @@ def test_a_reset_password_must_be_changed_before_anything_else(client, db, build
     assert response.headers["Location"] == "/account/password"
     assert client.get("/").headers["Location"] == "/account/password"
 
-    post_form(client, "/account/password", {"current_password": one_time, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, token_from="/account/password")
+    post_form(
+        client,
+        "/account/password",
+        {"current_password": one_time, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        token_from="/account/password",
+    )
     assert client.get("/").status_code == 200
 
 

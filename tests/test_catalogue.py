@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from placements.models import Site
+from placements.permissions import SYSTEM
 from placements.services import catalogue
 from placements.services.catalogue import SiteFilters
 
@@ -19,7 +20,7 @@ XSS = '<script>alert("x")</script>'
 def seeded(db, seed_csv):
     from placements.services.importer import import_sites
 
-    assert import_sites(db.session, seed_csv).ok
+    assert import_sites(db.session, seed_csv, SYSTEM).ok
     db.session.commit()
 
 
@@ -31,7 +32,9 @@ def worker(build, login):
 
 
 def search(db, **filters):
-    return catalogue.search(db.session, SiteFilters(**filters), now=datetime.now(UTC), stale_after_days=60, page_size=500)
+    return catalogue.search(
+        db.session, SiteFilters(**filters), now=datetime.now(UTC), stale_after_days=60, page_size=500
+    )
 
 
 def test_free_kitchen_places_with_step_free_access_within_20_km_of_sotkamo(client, db, seeded, worker):
@@ -54,10 +57,22 @@ def test_free_kitchen_places_with_step_free_access_within_20_km_of_sotkamo(clien
     "filters, check",
     [
         ({"municipalities": ("290",)}, lambda row: row.site.municipality_code == "290"),
-        ({"types": ("ips_job",)}, lambda row: all(ov.opening.type == "ips_job" for ov in row.openings) and row.openings),
-        ({"tasks": ("forestry", "animal_care")}, lambda row: any({"forestry", "animal_care"} & set(ov.opening.task_areas) for ov in row.openings)),
-        ({"access": ("elevator", "accessible_toilet")}, lambda row: {"elevator", "accessible_toilet"} <= set(row.site.accessibility)),
-        ({"free_only": True}, lambda row: all(ov.opening.free_places > 0 and ov.opening.status == "open" for ov in row.openings)),
+        (
+            {"types": ("ips_job",)},
+            lambda row: all(ov.opening.type == "ips_job" for ov in row.openings) and row.openings,
+        ),
+        (
+            {"tasks": ("forestry", "animal_care")},
+            lambda row: any({"forestry", "animal_care"} & set(ov.opening.task_areas) for ov in row.openings),
+        ),
+        (
+            {"access": ("elevator", "accessible_toilet")},
+            lambda row: {"elevator", "accessible_toilet"} <= set(row.site.accessibility),
+        ),
+        (
+            {"free_only": True},
+            lambda row: all(ov.opening.free_places > 0 and ov.opening.status == "open" for ov in row.openings),
+        ),
     ],
     ids=["municipality", "type", "task-any", "access-all", "free"],
 )
@@ -120,7 +135,11 @@ def test_map_markers_are_data_with_availability(db, build):
 def test_map_page_embeds_marker_data_and_links_to_the_same_list(client, db, seeded, worker):
     response = client.get("/map?municipality=765&task=kitchen")
     html = response.get_data(as_text=True)
-    data = json.loads(re.search(r'<script type="application/json" id="map-data-[^"]+" nonce="[^"]+">(.*?)</script>', html, re.S).group(1))
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" id="map-data-[^"]+" nonce="[^"]+">(.*?)</script>', html, re.S
+        ).group(1)
+    )
     assert data and all(db.session.get(Site, row[2]).municipality_code == "765" for row in data)
     assert 'href="/sites?municipality=765&amp;task=kitchen"' in html
     assert "/static/vendor/leaflet-1.9.3/leaflet.js" in html and "/static/js/map.js" in html
@@ -146,9 +165,25 @@ def test_user_text_is_escaped_in_the_list_the_map_data_and_the_popup(client, db,
 def test_site_page_shows_everything_a_worker_needs(client, db, build, worker):
     site = build.site(accepting_from="", supports="job_coach|meal_provided", languages="fi|en")
     html = client.get(f"/sites/{site.id}").get_data(as_text=True)
-    for text in ("Kauppakatu 1, 87100 Kajaani", "esteetön kulku", "Testi Henkilö", "040 000 0000", "testi@example.fi",
-                 "Keittiöapulainen", "kuntouttava työtoiminta", "keittiötyöt", "2–4 pv/vko", "4–6 t/pv", "työhönvalmentaja",
-                 "kevyt", "jonkin verran", "englanti", "4/5 vapaana", "Vahvistettu viimeksi", "asetettu käsin"):
+    for text in (
+        "Kauppakatu 1, 87100 Kajaani",
+        "esteetön kulku",
+        "Testi Henkilö",
+        "040 000 0000",
+        "testi@example.fi",
+        "Keittiöapulainen",
+        "kuntouttava työtoiminta",
+        "keittiötyöt",
+        "2–4 pv/vko",
+        "4–6 t/pv",
+        "työhönvalmentaja",
+        "kevyt",
+        "jonkin verran",
+        "englanti",
+        "4/5 vapaana",
+        "Vahvistettu viimeksi",
+        "asetettu käsin",
+    ):
         assert text in html, text
 
 

@@ -59,7 +59,16 @@ def test_sites_import_with_a_bad_row_lists_problems_and_exits_non_zero(runner, d
 
 def test_users_create_reads_the_password_from_stdin(runner, db):
     result = runner.invoke(
-        args=["users", "create", "Koordinaattori@Example.fi", "--name", "Kaisa K", "--role", "coordinator", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "Koordinaattori@Example.fi",
+            "--name",
+            "Kaisa K",
+            "--role",
+            "coordinator",
+            "--password-stdin",
+        ],
         input=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output
@@ -86,7 +95,18 @@ def test_users_create_refuses_bad_input_and_creates_nothing(runner, db):
 def test_users_create_host_with_organisation(runner, db, build):
     site = build.site()
     result = runner.invoke(
-        args=["users", "create", "host@example.fi", "--name", "H", "--role", "host", "--organisation", str(site.organisation_id), "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "host@example.fi",
+            "--name",
+            "H",
+            "--role",
+            "host",
+            "--organisation",
+            str(site.organisation_id),
+            "--password-stdin",
+        ],
         input=PASSWORD + "\n",
     )
     assert result.exit_code == 0, result.output

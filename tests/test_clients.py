@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from placements.codes import CLIENT_CODE
 from placements.models import AuditEvent, Client, Needs, Placement
-from placements.services.clients import CODE_PATTERN, contains_identity_code, purge_closed
+from placements.permissions import SYSTEM
+from placements.services.clients import contains_identity_code, purge_closed
 from tests.conftest import csrf_token
 
 
@@ -25,16 +27,28 @@ def post(client, path, data, token_from=None):
 
 
 def test_a_client_gets_a_generated_pseudonymous_code(client, db, worker):
-    response = post(client, "/clients/new", {"municipality_code": "765", "home_postal_code": "88600", "age_band": "25-29", "gender": "male"})
+    response = post(
+        client,
+        "/clients/new",
+        {"municipality_code": "765", "home_postal_code": "88600", "age_band": "25-29", "gender": "male"},
+    )
     created = db.session.scalar(select(Client))
-    assert CODE_PATTERN.match(created.code)
+    assert CLIENT_CODE.fullmatch(created.code)
     assert response.headers["Location"] == f"/clients/{created.code}/needs"
-    assert (created.municipality_code, created.home_postal_code, created.age_band, created.gender, created.owner_id) == ("765", "88600", "25-29", "male", worker.id)
+    assert (
+        created.municipality_code,
+        created.home_postal_code,
+        created.age_band,
+        created.gender,
+        created.owner_id,
+    ) == ("765", "88600", "25-29", "male", worker.id)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client_created"))
     assert event.client_code == created.code and event.user_id == worker.id
 
 
-@pytest.mark.parametrize("text", ["131052-308T", "010203A123B", "Asiakas 311299-999X soitti", "131052 - 308T", "010101Y1234", "290226+0001"])
+@pytest.mark.parametrize(
+    "text", ["131052-308T", "010203A123B", "Asiakas 311299-999X soitti", "131052 - 308T", "010101Y1234", "290226+0001"]
+)
 def test_identity_codes_are_recognised(text):
     assert contains_identity_code(text)
 
@@ -46,8 +60,16 @@ def test_ordinary_text_is_not_mistaken_for_an_identity_code(text):
 
 def test_needs_note_with_an_identity_code_is_refused_and_nothing_saved(client, db, build, worker):
     person = build.client(worker)
-    data = {"wanted_types": ["work_trial"], "days_per_week": 3, "hours_per_day": 5, "max_travel_km": 20, "max_physical_demand": "heavy",
-            "max_social_intensity": "high", "languages": ["fi"], "note": "Hetu 131052-308T tarkistettu"}  # fmt: skip
+    data = {
+        "wanted_types": ["work_trial"],
+        "days_per_week": 3,
+        "hours_per_day": 5,
+        "max_travel_km": 20,
+        "max_physical_demand": "heavy",
+        "max_social_intensity": "high",
+        "languages": ["fi"],
+        "note": "Hetu 131052-308T tarkistettu",
+    }
     response = post(client, f"/clients/{person.code}/needs", data)
     assert response.status_code == 200
     assert "näyttää henkilötunnukselta" in response.get_data(as_text=True)
@@ -56,19 +78,46 @@ def test_needs_note_with_an_identity_code_is_refused_and_nothing_saved(client, d
 
 def test_needs_are_versioned_and_validated(client, db, build, worker):
     person = build.client(worker)
-    missing = post(client, f"/clients/{person.code}/needs", {"days_per_week": 9, "hours_per_day": 5, "max_travel_km": 20, "max_physical_demand": "heavy", "max_social_intensity": "high"})
+    missing = post(
+        client,
+        f"/clients/{person.code}/needs",
+        {
+            "days_per_week": 9,
+            "hours_per_day": 5,
+            "max_travel_km": 20,
+            "max_physical_demand": "heavy",
+            "max_social_intensity": "high",
+        },
+    )
     html = missing.get_data(as_text=True)
     assert "Valitse vähintään yksi paikan laji." in html and "Valitse vähintään yksi kieli" in html
-    data = {"wanted_types": ["work_trial"], "task_areas": ["office"], "days_per_week": 2, "hours_per_day": 4.5, "max_travel_km": 15, "needs_public_transport": "y",
-            "accessibility": ["elevator"], "supports": ["job_coach"], "max_physical_demand": "light", "max_social_intensity": "low", "languages": ["fi", "en"],
-            "earliest_start": "2027-01-15", "note": "Aamut vaikeita."}  # fmt: skip
+    data = {
+        "wanted_types": ["work_trial"],
+        "task_areas": ["office"],
+        "days_per_week": 2,
+        "hours_per_day": 4.5,
+        "max_travel_km": 15,
+        "needs_public_transport": "y",
+        "accessibility": ["elevator"],
+        "supports": ["job_coach"],
+        "max_physical_demand": "light",
+        "max_social_intensity": "low",
+        "languages": ["fi", "en"],
+        "earliest_start": "2027-01-15",
+        "note": "Aamut vaikeita.",
+    }
     assert post(client, f"/clients/{person.code}/needs", data).headers["Location"] == f"/clients/{person.code}/matches"
     data["days_per_week"] = 3
     post(client, f"/clients/{person.code}/needs", data)
     versions = db.session.scalars(select(Needs).order_by(Needs.id)).all()
     assert [v.days_per_week for v in versions] == [2, 3]
     latest = versions[-1]
-    assert (latest.needs_public_transport, latest.accessibility, latest.languages, latest.hours_per_day) == (True, ("elevator",), ("en", "fi"), 4.5)
+    assert (latest.needs_public_transport, latest.accessibility, latest.languages, latest.hours_per_day) == (
+        True,
+        ("elevator",),
+        ("en", "fi"),
+        4.5,
+    )
 
 
 def test_the_list_shows_only_own_and_shared_clients(client, db, build, worker):
@@ -83,7 +132,12 @@ def test_the_list_shows_only_own_and_shared_clients(client, db, build, worker):
 
 def test_another_workers_client_is_not_found_and_the_attempt_is_logged(client, db, build, worker):
     other = build.client(build.user("social_worker"))
-    for path in (f"/clients/{other.code}", f"/clients/{other.code}/needs", f"/clients/{other.code}/matches", f"/clients/{other.code}/edit"):
+    for path in (
+        f"/clients/{other.code}",
+        f"/clients/{other.code}/needs",
+        f"/clients/{other.code}/matches",
+        f"/clients/{other.code}/edit",
+    ):
         assert client.get(path).status_code == 404, path
     denied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "permission_denied")).all()
     assert len(denied) == 4 and {e.client_code for e in denied} == {other.code}
@@ -126,7 +180,7 @@ def test_client_pages_are_never_cached(client, build, worker):
 def test_client_codes_never_appear_in_query_strings(client, db, build, worker, seed_csv):
     from placements.services.importer import import_sites
 
-    import_sites(db.session, seed_csv)
+    import_sites(db.session, seed_csv, SYSTEM)
     db.session.commit()
     person = build.client(worker)
     build.needs(person, worker)
@@ -184,6 +238,12 @@ def test_purge_removes_needs_and_notes_but_keeps_the_survey_facts(runner, db, bu
 def test_purge_defaults_to_the_configured_retention(app, db, build):
     worker = build.user("social_worker")
     person = build.client(worker)
-    person.status, person.closed_at = "closed", datetime.now(UTC) - timedelta(days=app.config["CLIENT_RETENTION_DAYS"] + 1)
+    person.status, person.closed_at = (
+        "closed",
+        datetime.now(UTC) - timedelta(days=app.config["CLIENT_RETENTION_DAYS"] + 1),
+    )
     db.session.commit()
-    assert purge_closed(db.session, older_than_days=app.config["CLIENT_RETENTION_DAYS"], now=datetime.now(UTC)) == 1
+    assert (
+        purge_closed(db.session, SYSTEM, older_than_days=app.config["CLIENT_RETENTION_DAYS"], now=datetime.now(UTC))
+        == 1
+    )

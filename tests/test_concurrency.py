@@ -13,18 +13,29 @@ PROCESSES, ATTEMPTS, FREE = 8, 5, 10
 
 
 def test_eight_processes_never_overbook(app, db, build, tmp_path):
-    site = build.site(opening_type="work_trial", opening_title="Kilpailtu", days_per_week_max="5", places_total=str(FREE), places_external="0")
+    site = build.site(
+        opening_type="work_trial",
+        opening_title="Kilpailtu",
+        days_per_week_max="5",
+        places_total=str(FREE),
+        places_external="0",
+    )
     opening = site.openings[0]
     worker = build.user("social_worker")
     host = build.user("host", organisation=site.organisation)
-    ids = [build.placement(build.client(worker), opening, worker, planned_end=None).id for _ in range(PROCESSES * ATTEMPTS)]
+    ids = [
+        build.placement(build.client(worker), opening, worker, planned_end=None).id for _ in range(PROCESSES * ATTEMPTS)
+    ]
     url, host_id, opening_id = db.engine.url.render_as_string(hide_password=False), host.id, opening.id
     db.session.remove()
 
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(PROCESSES), context.Queue()
     processes = [
-        context.Process(target=accept_placements, args=(url, str(tmp_path), ids[n * ATTEMPTS : (n + 1) * ATTEMPTS], host_id, barrier, results))
+        context.Process(
+            target=accept_placements,
+            args=(url, str(tmp_path), ids[n * ATTEMPTS : (n + 1) * ATTEMPTS], host_id, barrier, results),
+        )
         for n in range(PROCESSES)
     ]
     for process in processes:
@@ -38,8 +49,14 @@ def test_eight_processes_never_overbook(app, db, build, tmp_path):
     assert sum(o["started"] for o in outcomes) == FREE
     assert sum(o["no_free_place"] for o in outcomes) == PROCESSES * ATTEMPTS - FREE
     db.session.expire_all()
-    active = db.session.scalar(select(func.count()).select_from(Placement).where(Placement.opening_id == opening_id, Placement.status == "active"))
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(Placement)
+        .where(Placement.opening_id == opening_id, Placement.status == "active")
+    )
     stored = db.session.get(Opening, opening_id)
     assert active == stored.places_taken == FREE and stored.free_places == 0
-    started = db.session.scalar(select(func.count()).select_from(CapacityEvent).where(CapacityEvent.kind == "placement_started"))
+    started = db.session.scalar(
+        select(func.count()).select_from(CapacityEvent).where(CapacityEvent.kind == "placement_started")
+    )
     assert started == FREE

@@ -30,8 +30,14 @@ def host(build, host_site, login):
 
 
 def capacity_post(client, opening, **values):
-    data = {"csrf_token": form_token(client, f"/openings/{opening.id}/capacity"), "version": opening.version,
-            "places_total": 5, "places_external": 1, "status": "open", "accepting_from": ""} | values  # fmt: skip
+    data = {
+        "csrf_token": form_token(client, f"/openings/{opening.id}/capacity"),
+        "version": opening.version,
+        "places_total": 5,
+        "places_external": 1,
+        "status": "open",
+        "accepting_from": "",
+    } | values
     return client.post(f"/openings/{opening.id}/capacity", data=data)
 
 
@@ -47,7 +53,12 @@ def test_host_updates_capacity_and_the_free_count_shows_everywhere(client, db, h
     assert "6/8 vapaana" in client.get("/sites").get_data(as_text=True)
     assert "6/8 vapaana" in client.get(f"/sites/{host_site.id}/popup").get_data(as_text=True)
     event = db.session.scalars(select(CapacityEvent).order_by(CapacityEvent.id.desc())).first()
-    assert (event.kind, event.places_total_before, event.places_total_after, event.user_id) == ("capacity_changed", 5, 8, host.id)
+    assert (event.kind, event.places_total_before, event.places_total_after, event.user_id) == (
+        "capacity_changed",
+        5,
+        8,
+        host.id,
+    )
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "opening_capacity_changed")).one()
     assert "places_total: 5 -> 8" in audit.detail
 
@@ -64,7 +75,10 @@ def test_an_edit_on_a_stale_form_is_refused_with_the_current_values(client, db, 
     log_in(other, colleague.email, PASSWORD)
     assert capacity_post(other, opening, places_total=7).status_code == 302
 
-    response = client.post(f"/openings/{opening.id}/capacity", data={"csrf_token": token, "version": 1, "places_total": 3, "places_external": 0, "status": "open"})
+    response = client.post(
+        f"/openings/{opening.id}/capacity",
+        data={"csrf_token": token, "version": 1, "places_total": 3, "places_external": 0, "status": "open"},
+    )
 
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -79,7 +93,12 @@ def test_a_host_cannot_change_another_organisations_opening(client, db, build, h
     opening = other.openings[0]
     before = (opening.places_total, opening.version)
 
-    for path in (f"/openings/{opening.id}/capacity", f"/openings/{opening.id}/edit", f"/sites/{other.id}/edit", f"/sites/{other.id}/openings/new"):
+    for path in (
+        f"/openings/{opening.id}/capacity",
+        f"/openings/{opening.id}/edit",
+        f"/sites/{other.id}/edit",
+        f"/sites/{other.id}/openings/new",
+    ):
         assert client.get(path).status_code == 403, path
     response = capacity_post(client, opening, places_total=1, places_external=0)
     confirm = client.post(f"/openings/{opening.id}/confirm", data={"csrf_token": form_token(client, "/my/sites")})
@@ -88,16 +107,23 @@ def test_a_host_cannot_change_another_organisations_opening(client, db, build, h
     db.session.expire_all()
     current = db.session.get(Opening, opening.id)
     assert (current.places_total, current.version) == before
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied")) >= 6
+    assert (
+        db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied"))
+        >= 6
+    )
 
 
 def test_confirming_unchanged_data_takes_one_click(client, db, build, login):
     site = build.site(last_confirmed="2026-01-02")
     login(build.user("host", organisation=site.organisation))
     assert "Tarkista nämä ensin" in client.get("/my/sites").get_data(as_text=True)
-    assert "Keittiöapulainen" in re.search(r'<ul class="stale-list">(.*?)</ul>', client.get("/my/sites").get_data(as_text=True), re.S).group(1)
+    assert "Keittiöapulainen" in re.search(
+        r'<ul class="stale-list">(.*?)</ul>', client.get("/my/sites").get_data(as_text=True), re.S
+    ).group(1)
 
-    response = client.post(f"/openings/{site.openings[0].id}/confirm", data={"csrf_token": form_token(client, "/my/sites"), "version": 1})
+    response = client.post(
+        f"/openings/{site.openings[0].id}/confirm", data={"csrf_token": form_token(client, "/my/sites"), "version": 1}
+    )
 
     assert response.status_code == 302
     assert "Kaikkien tehtäviesi tiedot on vahvistettu" in client.get("/my/sites").get_data(as_text=True)
@@ -124,9 +150,20 @@ def test_negative_or_missing_numbers_are_explained(client, db, host_site, host):
 
 def test_opening_edit_checks_ktt_limits(client, db, host_site, host):
     opening = host_site.openings[0]
-    data = {"csrf_token": form_token(client, f"/openings/{opening.id}/edit"), "version": opening.version, "type": "rehabilitative_work",
-            "title": "Keittiöapulainen", "task_areas": ["kitchen"], "days_per_week_min": 1, "days_per_week_max": 5,
-            "hours_per_day_min": 4, "hours_per_day_max": 6, "physical_demand": "light", "social_intensity": "low", "languages": ["fi"]}  # fmt: skip
+    data = {
+        "csrf_token": form_token(client, f"/openings/{opening.id}/edit"),
+        "version": opening.version,
+        "type": "rehabilitative_work",
+        "title": "Keittiöapulainen",
+        "task_areas": ["kitchen"],
+        "days_per_week_min": 1,
+        "days_per_week_max": 5,
+        "hours_per_day_min": 4,
+        "hours_per_day_max": 6,
+        "physical_demand": "light",
+        "social_intensity": "low",
+        "languages": ["fi"],
+    }
     response = client.post(f"/openings/{opening.id}/edit", data=data)
     assert response.status_code == 200 and "1–4 päivänä viikossa" in response.get_data(as_text=True)
     data["days_per_week_max"] = 4
@@ -143,45 +180,87 @@ def coordinator(build, login):
 
 
 def test_business_id_check_digit_is_verified(client, db, coordinator):
-    data = {"csrf_token": form_token(client, "/admin/organisations"), "name": "Uusi Osuuskunta", "kind": "social_enterprise", "business_id": "1234567-2"}
+    data = {
+        "csrf_token": form_token(client, "/admin/organisations"),
+        "name": "Uusi Osuuskunta",
+        "kind": "social_enterprise",
+        "business_id": "1234567-2",
+    }
     html = client.post("/admin/organisations", data=data).get_data(as_text=True)
     assert "ei ole kelvollinen Y-tunnus" in html
     data["business_id"] = "1234567-1"
     assert client.post("/admin/organisations", data=data).status_code == 302
-    assert db.session.scalar(select(Organisation.business_id).where(Organisation.name == "Uusi Osuuskunta")) == "1234567-1"
+    assert (
+        db.session.scalar(select(Organisation.business_id).where(Organisation.name == "Uusi Osuuskunta")) == "1234567-1"
+    )
 
 
 def test_coordinator_creates_a_site_and_its_opening(client, db, build, coordinator):
     organisation = build.site().organisation
-    data = {"csrf_token": form_token(client, "/sites/new"), "organisation": organisation.id, "name": "Uusi paja", "street_address": "Ratakatu 3",
-            "postal_code": "88600", "municipality_code": "765", "accessibility": ["elevator"]}  # fmt: skip
+    data = {
+        "csrf_token": form_token(client, "/sites/new"),
+        "organisation": organisation.id,
+        "name": "Uusi paja",
+        "street_address": "Ratakatu 3",
+        "postal_code": "88600",
+        "municipality_code": "765",
+        "accessibility": ["elevator"],
+    }
     response = client.post("/sites/new", data=data)
     site = db.session.scalar(select(Site).where(Site.name == "Uusi paja"))
     assert response.headers["Location"] == f"/sites/{site.id}/openings/new"
     assert site.geocode_precision == "municipality" and site.municipality_code == "765"
 
-    data = {"csrf_token": form_token(client, response.headers["Location"]), "type": "work_trial", "title": "Pajatyöt", "task_areas": ["carpentry"],
-            "days_per_week_min": 3, "days_per_week_max": 5, "hours_per_day_min": 4, "hours_per_day_max": 6, "places_total": 2,
-            "places_external": 0, "physical_demand": "moderate", "social_intensity": "low", "languages": ["fi"]}  # fmt: skip
+    data = {
+        "csrf_token": form_token(client, response.headers["Location"]),
+        "type": "work_trial",
+        "title": "Pajatyöt",
+        "task_areas": ["carpentry"],
+        "days_per_week_min": 3,
+        "days_per_week_max": 5,
+        "hours_per_day_min": 4,
+        "hours_per_day_max": 6,
+        "places_total": 2,
+        "places_external": 0,
+        "physical_demand": "moderate",
+        "social_intensity": "low",
+        "languages": ["fi"],
+    }
     assert client.post(response.headers["Location"], data=data).status_code == 302
     opening = db.session.scalar(select(Opening).where(Opening.title == "Pajatyöt"))
     assert opening.free_places == 2
-    assert db.session.scalar(select(CapacityEvent.places_total_after).where(CapacityEvent.opening_id == opening.id)) == 2
+    assert (
+        db.session.scalar(select(CapacityEvent.places_total_after).where(CapacityEvent.opening_id == opening.id)) == 2
+    )
 
 
 def test_site_form_refuses_a_postal_code_of_another_municipality(client, db, host_site, coordinator):
-    data = {"csrf_token": form_token(client, f"/sites/{host_site.id}/edit"), "version": host_site.version, "organisation": host_site.organisation_id,
-            "name": "X", "street_address": "Y 1", "postal_code": "88600", "municipality_code": "205"}  # fmt: skip
+    data = {
+        "csrf_token": form_token(client, f"/sites/{host_site.id}/edit"),
+        "version": host_site.version,
+        "organisation": host_site.organisation_id,
+        "name": "X",
+        "street_address": "Y 1",
+        "postal_code": "88600",
+        "municipality_code": "205",
+    }
     html = client.post(f"/sites/{host_site.id}/edit", data=data).get_data(as_text=True)
     assert "Postinumero 88600 kuuluu kuntaan Sotkamo" in html
 
 
 def test_archiving_keeps_the_rows(client, db, build, coordinator):
-    site = build.sites(site_row(), site_row(opening_type="work_trial", opening_title="Toinen", days_per_week_max="5"))[0]
+    site = build.sites(site_row(), site_row(opening_type="work_trial", opening_title="Toinen", days_per_week_max="5"))[
+        0
+    ]
     first, second = site.openings
     token = form_token(client, f"/sites/{site.id}")
-    assert client.post(f"/openings/{first.id}/archive", data={"csrf_token": token, "version": first.version}).status_code == 302
-    assert client.post(f"/sites/{site.id}/archive", data={"csrf_token": token, "version": site.version}).status_code == 302
+    assert (
+        client.post(f"/openings/{first.id}/archive", data={"csrf_token": token, "version": first.version}).status_code
+        == 302
+    )
+    assert (
+        client.post(f"/sites/{site.id}/archive", data={"csrf_token": token, "version": site.version}).status_code == 302
+    )
     db.session.expire_all()
     assert db.session.get(Site, site.id).archived_at is not None
     assert all(o.archived_at is not None and o.status == "closed" for o in db.session.scalars(select(Opening)))
@@ -192,14 +271,20 @@ def test_an_opening_with_active_placements_cannot_be_archived(client, db, build,
     opening = build.opening()
     opening.places_taken = 1
     db.session.commit()
-    client.post(f"/openings/{opening.id}/archive", data={"csrf_token": form_token(client, "/"), "version": opening.version})
+    client.post(
+        f"/openings/{opening.id}/archive", data={"csrf_token": form_token(client, "/"), "version": opening.version}
+    )
     db.session.expire_all()
     assert db.session.get(Opening, opening.id).archived_at is None
 
 
 def _upload(client, content: bytes, name="sites.csv"):
     token = form_token(client, "/admin/import")
-    return client.post("/admin/import", data={"csrf_token": token, "file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    return client.post(
+        "/admin/import",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_import_preview_lists_every_problem_and_imports_nothing(client, db, coordinator):
@@ -215,11 +300,15 @@ def test_import_preview_then_confirm(client, db, coordinator, seed_csv):
     html = _upload(client, seed_csv).get_data(as_text=True)
     assert "Tiedosto on kunnossa: 160 riviä." in html and db.session.scalar(select(func.count()).select_from(Site)) == 0
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
-    response = client.post("/admin/import/confirm", data={"csrf_token": form_token(client, "/admin/import"), "token": token})
+    response = client.post(
+        "/admin/import/confirm", data={"csrf_token": form_token(client, "/admin/import"), "token": token}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Site)) == 86
     assert "sites_import" in db.session.scalars(select(AuditEvent.action)).all()
-    again = client.post("/admin/import/confirm", data={"csrf_token": form_token(client, "/admin/import"), "token": token})
+    again = client.post(
+        "/admin/import/confirm", data={"csrf_token": form_token(client, "/admin/import"), "token": token}
+    )
     assert again.status_code == 302  # the upload is used up; nothing imported twice
     assert db.session.scalar(select(func.count()).select_from(Site)) == 86
 
@@ -241,9 +330,20 @@ def test_stale_overview_lists_openings_with_host_contacts(client, db, build, coo
 def test_changing_an_opening_keeps_the_site_form_valid_and_search_current(client, db, host_site, host):
     opening = host_site.openings[0]
     site_version = host_site.version
-    data = {"csrf_token": form_token(client, f"/openings/{opening.id}/edit"), "version": opening.version, "type": "rehabilitative_work",
-            "title": "Pyykkitupa", "task_areas": ["laundry"], "days_per_week_min": 1, "days_per_week_max": 4,
-            "hours_per_day_min": 4, "hours_per_day_max": 6, "physical_demand": "light", "social_intensity": "low", "languages": ["fi"]}  # fmt: skip
+    data = {
+        "csrf_token": form_token(client, f"/openings/{opening.id}/edit"),
+        "version": opening.version,
+        "type": "rehabilitative_work",
+        "title": "Pyykkitupa",
+        "task_areas": ["laundry"],
+        "days_per_week_min": 1,
+        "days_per_week_max": 4,
+        "hours_per_day_min": 4,
+        "hours_per_day_max": 6,
+        "physical_demand": "light",
+        "social_intensity": "low",
+        "languages": ["fi"],
+    }
     assert client.post(f"/openings/{opening.id}/edit", data=data).status_code == 302
     db.session.expire_all()
     site = db.session.get(Site, host_site.id)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from placements.models import GeocodeCache, PostalCode, Site
+from placements.permissions import SYSTEM
 from placements.services.geocoding import Geocoder
 from tests.builders import csv_bytes, site_row
 from tests.nominatim_stub import NominatimStub
@@ -21,7 +22,13 @@ def nominatim():
 
 
 def geocoder(db, stub, **kwargs) -> Geocoder:
-    options = {"mode": "nominatim", "url": stub.url, "user_agent": USER_AGENT, "timeout": 1.0, "min_interval": 0.0} | kwargs
+    options = {
+        "mode": "nominatim",
+        "url": stub.url,
+        "user_agent": USER_AGENT,
+        "timeout": 1.0,
+        "min_interval": 0.0,
+    } | kwargs
     return Geocoder(db.session, **options)
 
 
@@ -74,7 +81,10 @@ def test_a_failing_geocoder_falls_back_and_is_asked_again_later(db, nominatim, a
     location = coder.locate("Kauppakatu 1", "87100", "205")
 
     assert location.precision == "municipality"
-    assert db.session.scalar(select(func.count()).select_from(GeocodeCache).where(GeocodeCache.query.like("kauppakatu%"))) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(GeocodeCache).where(GeocodeCache.query.like("kauppakatu%")))
+        == 0
+    )
     nominatim.answers["Kauppakatu 1"] = ("ok", 64.2261, 27.7312)
     assert coder.locate("Kauppakatu 1", "87100", "205").precision == "exact"
 
@@ -106,7 +116,9 @@ def test_import_locates_rows_without_coordinates_online(db, nominatim):
     from placements.services.importer import import_sites
 
     nominatim.answers["Kauppakatu 1"] = ("ok", 64.2261, 27.7312)
-    result = import_sites(db.session, csv_bytes([site_row(latitude="", longitude="")]), geocoder=geocoder(db, nominatim))
+    result = import_sites(
+        db.session, csv_bytes([site_row(latitude="", longitude="")]), SYSTEM, geocoder=geocoder(db, nominatim)
+    )
     db.session.commit()
     assert result.ok
     site = db.session.scalar(select(Site))

@@ -16,7 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def extracted(tmp_path_factory) -> set[str]:
     target = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(target), "--omit-header", "."],
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(target),
+            "--omit-header",
+            ".",
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from placements.models import CapacityEvent, Opening, Organisation, Site
+from placements.permissions import SYSTEM
 from placements.services import site_csv
 from placements.services.importer import import_sites
 from placements.services.site_export import export_rows
@@ -26,7 +27,7 @@ def counts(db) -> tuple[int, int, int, int]:
 
 
 def import_and_commit(db, data: bytes, **kwargs):
-    result = import_sites(db.session, data, **kwargs)
+    result = import_sites(db.session, data, SYSTEM, **kwargs)
     if result.ok and not kwargs.get("dry_run"):
         db.session.commit()
     else:
@@ -102,7 +103,7 @@ def test_export_then_import_reproduces_the_same_data(db, seed_csv):
 
 
 def test_export_in_finnish_excel_dialect_reimports(db, build):
-    build.site(hours_per_day_max="6.5", description="=HYPERLINK(\"x\")")
+    build.site(hours_per_day_max="6.5", description='=HYPERLINK("x")')
     buffer = io.StringIO()
     site_csv.write(export_rows(db.session), buffer, excel_fi=True)
     text = buffer.getvalue()
@@ -209,7 +210,9 @@ BAD_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("overrides, column, words", BAD_ROWS, ids=[b[1] + ":" + "/".join(b[0].values())[:20] for b in BAD_ROWS])
+@pytest.mark.parametrize(
+    "overrides, column, words", BAD_ROWS, ids=[b[1] + ":" + "/".join(b[0].values())[:20] for b in BAD_ROWS]
+)
 def test_a_bad_row_names_row_and_column_and_imports_nothing(db, overrides, column, words):
     good = site_row(site_ref="GOOD-1", opening_title="Hyvä rivi")
     bad = site_row(site_ref="BAD-1", **overrides) if "site_ref" not in overrides else site_row(**overrides)
@@ -227,12 +230,18 @@ def test_every_problem_is_reported_not_just_the_first(db):
     rows = [site_row(postal_code="00100"), site_row(site_ref="B", opening_type="nope", places_total="x")]
     result = import_and_commit(db, csv_bytes(rows))
 
-    assert {(p.row, p.column) for p in result.problems} >= {(2, "postal_code"), (3, "opening_type"), (3, "places_total")}
+    assert {(p.row, p.column) for p in result.problems} >= {
+        (2, "postal_code"),
+        (3, "opening_type"),
+        (3, "places_total"),
+    }
 
 
 def test_a_bad_row_in_an_update_leaves_the_stored_data_as_it_was(db, build):
     build.site()
-    result = import_and_commit(db, csv_bytes([site_row(site_name="Muutettu"), site_row(site_ref="X", places_total="-5")]))
+    result = import_and_commit(
+        db, csv_bytes([site_row(site_name="Muutettu"), site_row(site_ref="X", places_total="-5")])
+    )
 
     assert not result.ok
     assert db.session.scalar(select(Site)).name == "Testikeittiö"
@@ -263,14 +272,22 @@ def test_row_with_wrong_number_of_cells_is_reported(db):
     assert [(p.row, "3 solua" in p.message) for p in result.problems] == [(3, True)]
 
 
-@pytest.mark.parametrize("data, words", [(b"", "tyhjä"), (b"\xef\xbb\xbf", "tyhjä"), (",".join(site_csv.COLUMNS).encode(), "ei yhtään tietoriviä")])
+@pytest.mark.parametrize(
+    "data, words",
+    [(b"", "tyhjä"), (b"\xef\xbb\xbf", "tyhjä"), (",".join(site_csv.COLUMNS).encode(), "ei yhtään tietoriviä")],
+)
 def test_empty_files_are_refused(db, data, words):
     result = import_and_commit(db, data)
     assert words in result.problems[0].message
 
 
 def test_rows_of_one_site_must_agree_on_site_columns(db):
-    rows = [site_row(), site_row(opening_type="work_trial", opening_title="Kokeilu", days_per_week_max="5", street_address="Toinen katu 2")]
+    rows = [
+        site_row(),
+        site_row(
+            opening_type="work_trial", opening_title="Kokeilu", days_per_week_max="5", street_address="Toinen katu 2"
+        ),
+    ]
     result = import_and_commit(db, csv_bytes(rows))
 
     assert [(p.row, p.column) for p in result.problems] == [(3, "street_address")]
@@ -309,7 +326,7 @@ def test_reimporting_an_older_file_never_moves_a_confirmation_back(db, build):
     from placements.services.sites import confirm
 
     opening = build.opening(last_confirmed="2026-01-02")
-    confirm(db.session, opening, user=None, expected_version=None, now=datetime.now(UTC))
+    confirm(db.session, opening, SYSTEM, expected_version=opening.version, now=datetime.now(UTC))
     db.session.commit()
 
     result = import_and_commit(db, csv_bytes([site_row(last_confirmed="2026-01-02", places_external="0")]))

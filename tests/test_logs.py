@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from placements.logs import RedactingLogger, redact
+from placements.web.logs import RedactingLogger, redact
 
 
 def test_client_codes_are_removed_from_text():
@@ -15,9 +15,24 @@ def test_client_codes_are_removed_from_text():
 
 def test_gunicorn_access_log_atoms_hide_client_codes():
     logger = RedactingLogger(Config())
-    request = SimpleNamespace(headers=[("REFERER", "http://x/clients/K-7F3Q-92XD")], method="GET", path="/clients/K-7F3Q-92XD", query="", uri="/clients/K-7F3Q-92XD", version=(1, 1))
+    request = SimpleNamespace(
+        headers=[("REFERER", "http://x/clients/K-7F3Q-92XD")],
+        method="GET",
+        path="/clients/K-7F3Q-92XD",
+        query="",
+        uri="/clients/K-7F3Q-92XD",
+        version=(1, 1),
+    )
     response = SimpleNamespace(status="200 OK", sent=10, headers=[], response_length=10)
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/clients/K-7F3Q-92XD", "PATH_INFO": "/clients/K-7F3Q-92XD", "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "HTTP_REFERER": "http://x/clients/K-7F3Q-92XD"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/clients/K-7F3Q-92XD",
+        "PATH_INFO": "/clients/K-7F3Q-92XD",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": "http://x/clients/K-7F3Q-92XD",
+    }
     from datetime import timedelta
 
     atoms = logger.atoms(response, request, environ, timedelta(milliseconds=5))

@@ -48,9 +48,17 @@ class FakeOpening:
 
 
 NEEDS = NeedsView(
-    wanted_types=("rehabilitative_work",), task_areas=("kitchen",), days_per_week=3, hours_per_day=5, max_travel_km=20,
-    accessibility=("step_free_access",), supports=("work_instructor",), max_physical_demand="moderate", max_social_intensity="medium", languages=("fi",),
-)  # fmt: skip
+    wanted_types=("rehabilitative_work",),
+    task_areas=("kitchen",),
+    days_per_week=3,
+    hours_per_day=5,
+    max_travel_km=20,
+    accessibility=("step_free_access",),
+    supports=("work_instructor",),
+    max_physical_demand="moderate",
+    max_social_intensity="medium",
+    languages=("fi",),
+)
 
 
 def run(needs=NEEDS, openings=None, **kwargs):
@@ -85,7 +93,9 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize("opening_changes, needs_changes, failed", BREAKS, ids=[b[2] + str(i) for i, b in enumerate(BREAKS)])
+@pytest.mark.parametrize(
+    "opening_changes, needs_changes, failed", BREAKS, ids=[b[2] + str(i) for i, b in enumerate(BREAKS)]
+)
 def test_each_hard_filter_excludes_and_says_why(opening_changes, needs_changes, failed):
     opening = replace(FakeOpening(), **opening_changes)
     needs = replace(NEEDS, **needs_changes)
@@ -115,7 +125,9 @@ def test_full_openings_can_be_shown_as_waiting_list_candidates():
 
 def test_a_client_needing_the_bus_needs_a_stop_and_the_distance_still_counts():
     needs = replace(NEEDS, needs_public_transport=True)
-    far_with_stop = FakeOpening(site=FakeSite(latitude=64.60, accessibility=("step_free_access", "public_transport_nearby")))
+    far_with_stop = FakeOpening(
+        site=FakeSite(latitude=64.60, accessibility=("step_free_access", "public_transport_nearby"))
+    )
     assert run(needs, [FakeOpening()])[0]
     assert run(needs, [far_with_stop])[1][0].failed == ["distance"]
 

@@ -70,15 +70,27 @@ def test_search_text_is_filled_for_sites_that_existed_before_it(tmp_path):
     with app.app_context():
         upgrade(revision="5a1c0e7d2b90")
         with _db.engine.begin() as connection:
-            connection.execute(text("INSERT INTO organisations (id, name, kind, created_at) VALUES (1, 'Järjestö Ä', 'association', '2026-01-01 00:00:00')"))
-            connection.execute(text(
-                "INSERT INTO sites (id, uuid, site_ref, organisation_id, name, street_address, postal_code, municipality_code, latitude, longitude, "
-                "geocode_precision, accessibility, description, contact_name, contact_phone, contact_email, created_at, updated_at) VALUES "
-                "(1, 'u1', 'S1', 1, 'PÄSSINPÄÄ Paja', 'Katu 1', '87100', '205', 64.2, 27.7, 'manual', '|', 'Kuvaus', '', '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-            ))
+            connection.execute(
+                text(
+                    "INSERT INTO organisations (id, name, kind, created_at) "
+                    "VALUES (1, 'Järjestö Ä', 'association', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO sites (id, uuid, site_ref, organisation_id, name, street_address, postal_code, "
+                    "municipality_code, latitude, longitude, geocode_precision, accessibility, description, "
+                    "contact_name, contact_phone, contact_email, created_at, updated_at) VALUES "
+                    "(1, 'u1', 'S1', 1, 'PÄSSINPÄÄ Paja', 'Katu 1', '87100', '205', 64.2, 27.7, 'manual', '|', "
+                    "'Kuvaus', '', '', '', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
         upgrade()
         with _db.engine.connect() as connection:
-            assert connection.execute(text("SELECT search_text, version FROM sites")).one() == ("pässinpää paja järjestö ä katu 1 kuvaus", 1)
+            assert connection.execute(text("SELECT search_text, version FROM sites")).one() == (
+                "pässinpää paja järjestö ä katu 1 kuvaus",
+                1,
+            )
             organisation_uuid = connection.execute(text("SELECT uuid FROM organisations")).scalar_one()
             assert len(organisation_uuid) == 36
         _db.engine.dispose()

@@ -14,9 +14,15 @@ from placements.models import AuditEvent, Municipality, Opening, PostalCode, Sit
 def test_the_eight_kainuu_municipalities_exist_after_migration(db):
     rows = {m.code: m.name_fi for m in db.session.scalars(select(Municipality))}
     assert rows == {
-        "205": "Kajaani", "765": "Sotkamo", "290": "Kuhmo", "777": "Suomussalmi",
-        "620": "Puolanka", "578": "Paltamo", "697": "Ristijärvi", "105": "Hyrynsalmi",
-    }  # fmt: skip
+        "205": "Kajaani",
+        "765": "Sotkamo",
+        "290": "Kuhmo",
+        "777": "Suomussalmi",
+        "620": "Puolanka",
+        "578": "Paltamo",
+        "697": "Ristijärvi",
+        "105": "Hyrynsalmi",
+    }
     assert db.session.scalar(select(func.count()).select_from(PostalCode)) == 99
 
 
@@ -107,8 +113,12 @@ def test_codes_are_stored_so_one_like_finds_them(db, build):
     from placements.models.base import has_code
 
     build.site(accessibility="elevator|step_free_access")
-    assert db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "elevator"))) == 1
-    assert db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "step_free"))) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "elevator"))) == 1
+    )
+    assert (
+        db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "step_free"))) == 0
+    )
     raw = db.session.execute(text("SELECT accessibility FROM sites")).scalar()
     assert raw == "|elevator|step_free_access|"
 

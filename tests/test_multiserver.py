@@ -38,13 +38,25 @@ def servers(database_urls, tmp_path_factory):
     require(bool(POSTGRES_URL), "TEST_DATABASE_URL is not set: multi-server test skipped")
     require(_redis_available(), "Redis is not running on 127.0.0.1:6379: multi-server test skipped")
     env = os.environ | {
-        "DATABASE_URL": POSTGRES_URL, "SECRET_KEY": "shared-by-every-app-server-" + uuid.uuid4().hex, "PLACEMENTS_ENV": "production",
-        "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14", "INSTANCE_PATH": str(tmp_path_factory.mktemp("servers")),
-    }  # fmt: skip
+        "DATABASE_URL": POSTGRES_URL,
+        "SECRET_KEY": "shared-by-every-app-server-" + uuid.uuid4().hex,
+        "PLACEMENTS_ENV": "production",
+        "SESSION_COOKIE_SECURE": "0",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("servers")),
+    }
     processes, urls = [], []
     for _ in range(2):
         port = _free_port()
-        processes.append(subprocess.Popen([str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        processes.append(
+            subprocess.Popen(
+                [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
         urls.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     for url, process in zip(urls, processes, strict=True):
@@ -78,7 +90,9 @@ def pg(servers, tmp_path):
 def session_on(url: str, email: str, password: str = PASSWORD) -> requests.Session:
     browser = requests.Session()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(url + "/login").text).group(1)
-    response = browser.post(url + "/login", data={"email": email, "password": password, "csrf_token": token}, allow_redirects=False)
+    response = browser.post(
+        url + "/login", data={"email": email, "password": password, "csrf_token": token}, allow_redirects=False
+    )
     assert response.status_code == 302, response.status_code
     return browser
 
@@ -101,8 +115,15 @@ def test_a_session_from_one_server_works_on_the_other(servers, pg):
 
 def test_forty_concurrent_acceptances_on_two_servers_fill_exactly_five_places(servers, pg):
     a, b = servers
-    site = pg.site(site_ref=f"LB-{uuid.uuid4().hex[:6]}", organisation=f"Kuormantasaus {uuid.uuid4().hex[:6]}", opening_type="work_trial",
-                   opening_title="Kilpailtu", days_per_week_max="5", places_total="5", places_external="0")  # fmt: skip
+    site = pg.site(
+        site_ref=f"LB-{uuid.uuid4().hex[:6]}",
+        organisation=f"Kuormantasaus {uuid.uuid4().hex[:6]}",
+        opening_type="work_trial",
+        opening_title="Kilpailtu",
+        days_per_week_max="5",
+        places_total="5",
+        places_external="0",
+    )
     opening = site.openings[0]
     worker = pg.user("social_worker")
     host = pg.user("host", organisation=site.organisation)
@@ -112,14 +133,24 @@ def test_forty_concurrent_acceptances_on_two_servers_fill_exactly_five_places(se
 
     def accept(n: int) -> int:
         url = (a, b)[n % 2]
-        return browsers[url].post(f"{url}/placements/{ids[n]}/accept", data={"csrf_token": tokens[url]}, allow_redirects=False, timeout=60).status_code
+        return (
+            browsers[url]
+            .post(
+                f"{url}/placements/{ids[n]}/accept", data={"csrf_token": tokens[url]}, allow_redirects=False, timeout=60
+            )
+            .status_code
+        )
 
     with ThreadPoolExecutor(max_workers=40) as pool:
         statuses = list(pool.map(accept, range(40)))
 
     assert statuses == [302] * 40  # started or refused with a message; never an error
     pg.session.expire_all()
-    active = pg.session.scalar(select(func.count()).select_from(Placement).where(Placement.opening_id == opening.id, Placement.status == "active"))
+    active = pg.session.scalar(
+        select(func.count())
+        .select_from(Placement)
+        .where(Placement.opening_id == opening.id, Placement.status == "active")
+    )
     assert active == 5
     pg.session.refresh(opening)
     assert opening.places_taken == 5 and opening.free_places == 0
@@ -132,7 +163,11 @@ def test_failed_logins_are_counted_across_both_servers(servers, pg):
     def fail(url: str) -> int:
         browser = requests.Session()
         token = token_from(browser, url + "/login")
-        return browser.post(url + "/login", data={"email": user.email, "password": "wrong password!!", "csrf_token": token}, allow_redirects=False).status_code
+        return browser.post(
+            url + "/login",
+            data={"email": user.email, "password": "wrong password!!", "csrf_token": token},
+            allow_redirects=False,
+        ).status_code
 
     statuses = [fail(a), fail(b), fail(a), fail(b), fail(a)]
     assert statuses == [200] * 5

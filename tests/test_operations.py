@@ -20,7 +20,10 @@ SNAPSHOT_TABLES = ("organisations", "sites", "openings", "capacity_events", "use
 
 def snapshot(db) -> dict[str, list]:
     db.session.expire_all()
-    return {table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table} ORDER BY id"))] for table in SNAPSHOT_TABLES}  # noqa: S608
+    return {
+        table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
+        for table in SNAPSHOT_TABLES
+    }  # noqa: S608
 
 
 def test_backup_then_change_then_restore_gives_the_backup_back(app, db, build, runner, tmp_path):
@@ -69,10 +72,10 @@ def test_stale_report_names_the_hosts_to_remind(runner, db, build, tmp_path):
 
 
 def test_a_crash_during_an_import_leaves_nothing_half_imported(db, runner, tmp_path, monkeypatch):
-    from placements.services import importer
+    from placements.services.importer import apply
 
     calls = {"n": 0}
-    original = importer._apply_opening
+    original = apply._apply_opening
 
     def crash_on_third(*args, **kwargs):
         calls["n"] += 1
@@ -80,7 +83,7 @@ def test_a_crash_during_an_import_leaves_nothing_half_imported(db, runner, tmp_p
             raise RuntimeError("power cut")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_apply_opening", crash_on_third)
+    monkeypatch.setattr(apply, "_apply_opening", crash_on_third)
     source = tmp_path / "sites.csv"
     source.write_bytes(csv_bytes([site_row(site_ref=f"S{n}", opening_title=f"T{n}") for n in range(5)]))
 
@@ -116,7 +119,10 @@ def test_a_locked_sqlite_database_answers_503_and_changes_nothing(database_urls,
     writer = sqlite3.connect(database_urls["sqlite"].removeprefix("sqlite:///"), isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # a long writer holds the lock
     try:
-        response = client.post(f"/openings/{opening_id}/capacity", data={"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"})
+        response = client.post(
+            f"/openings/{opening_id}/capacity",
+            data={"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"},
+        )
         assert response.status_code == 503
         assert "Yritä hetken kuluttua uudelleen" in response.get_data(as_text=True)
     finally:
@@ -125,7 +131,10 @@ def test_a_locked_sqlite_database_answers_503_and_changes_nothing(database_urls,
     check = sqlite3.connect(database_urls["sqlite"].removeprefix("sqlite:///"))
     assert check.execute("SELECT places_total, version FROM openings WHERE id = ?", (opening_id,)).fetchone() == (5, 1)
     check.close()
-    response = client.post(f"/openings/{opening_id}/capacity", data={"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"})
+    response = client.post(
+        f"/openings/{opening_id}/capacity",
+        data={"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"},
+    )
     assert response.status_code == 302  # the same request works once the lock is gone
 
 
@@ -167,7 +176,12 @@ def test_concurrent_requests_during_a_lost_connection_do_not_500(tmp_path):
     admin = create_engine(POSTGRES_URL)
     with admin.connect() as connection:
         database = connection.execute(text("SELECT current_database()")).scalar()
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database})
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+            ),
+            {"db": database},
+        )
     admin.dispose()
     for thread in threads:
         thread.join()

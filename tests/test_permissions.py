@@ -77,11 +77,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("clients.propose", "GET"): {"social_worker"},
     ("clients.propose", "POST"): {"social_worker"},
     # Placements: the client's worker and the host of the opening's organisation.
-    ("placements.placement_page", "GET"): {"host", "social_worker"},
-    ("placements.accept", "POST"): {"host"},
-    ("placements.decline", "POST"): {"host"},
-    ("placements.cancel", "POST"): {"host", "social_worker"},
-    ("placements.end", "POST"): {"host", "social_worker"},
+    ("steps.placement_page", "GET"): {"host", "social_worker"},
+    ("steps.accept", "POST"): {"host"},
+    ("steps.decline", "POST"): {"host"},
+    ("steps.cancel", "POST"): {"host", "social_worker"},
+    ("steps.end", "POST"): {"host", "social_worker"},
     ("survey.survey_page", "GET"): COORDINATOR,
     ("survey.survey_csv", "GET"): COORDINATOR,
     ("catalogue.sites_csv", "GET"): COORDINATOR,
@@ -154,7 +154,11 @@ def test_permission_matrix(app, db, build, objects, role):
     if role == "social_worker":
         user = objects["worker"]  # owns the client and made the placement
     else:
-        user = None if role == ANONYMOUS else build.user(role, organisation=objects["organisation"] if role == "host" else None)
+        user = (
+            None
+            if role == ANONYMOUS
+            else build.user(role, organisation=objects["organisation"] if role == "host" else None)
+        )
     failures = []
     ordered = sorted(routes(app), key=lambda item: LAST.get(item[0], 0))
     for endpoint, method, rule in ordered:
@@ -173,7 +177,9 @@ def test_permission_matrix(app, db, build, objects, role):
         else:
             denied = status in (403, 404)
         if status >= 500 or allowed == denied:
-            failures.append(f"{method} {url} as {role}: {status} {location or ''} (expected {'allowed' if allowed else 'denied'})")
+            failures.append(
+                f"{method} {url} as {role}: {status} {location or ''} (expected {'allowed' if allowed else 'denied'})"
+            )
     assert failures == []
 
 

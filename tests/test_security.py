@@ -43,7 +43,9 @@ def test_hsts_when_served_over_https(client):
 
 
 def test_tile_host_with_subdomains_is_allowed_for_images(tmp_path, database_urls):
-    config = base_config(database_urls["sqlite"], tmp_path) | {"MAP_TILES_URL": "https://{s}.tiles.example.fi/{z}/{x}/{y}.png"}
+    config = base_config(database_urls["sqlite"], tmp_path) | {
+        "MAP_TILES_URL": "https://{s}.tiles.example.fi/{z}/{x}/{y}.png"
+    }
     app = create_app(config)
     csp = app.test_client().get("/healthz").headers["Content-Security-Policy"]
     assert "img-src 'self' data: https://*.tiles.example.fi;" in csp
@@ -67,7 +69,9 @@ def test_state_changes_without_a_valid_csrf_token_are_refused_and_logged(client,
     assert "Lomake oli vanhentunut" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(type(target), target.id).active is True
-    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "csrf_failed")).all() == ["csrf_failed"]
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "csrf_failed")).all() == [
+        "csrf_failed"
+    ]
 
 
 def test_login_form_needs_a_csrf_token(client, build):
@@ -157,6 +161,10 @@ def test_behind_a_trusted_proxy_the_client_address_and_https_are_used(tmp_path, 
     assert proxied.get("/", headers=headers).headers["Strict-Transport-Security"].startswith("max-age=")
     token = csrf_token(proxied, "/login")
     # Over HTTPS the CSRF check also wants a same-origin Referer, as browsers send.
-    proxied.post("/login", data={"email": user.email, "password": "wrong password 1", "csrf_token": token}, headers=headers | {"Referer": "https://localhost/login"})
+    proxied.post(
+        "/login",
+        data={"email": user.email, "password": "wrong password 1", "csrf_token": token},
+        headers=headers | {"Referer": "https://localhost/login"},
+    )
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).one()
     assert event.ip_address == "203.0.113.7"

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from placements.models import CapacityEvent, Client, Placement
+from placements.permissions import SYSTEM
 from placements.services import survey
 from tests.conftest import log_in
 
@@ -21,14 +22,33 @@ def at(text: str) -> datetime:
 def history(db, build):
     """Openings and placements with a known history (dates in UTC; Finland is UTC+2/+3)."""
     kajaani = build.site(site_ref="A", opening_title="Keittiö")
-    sotkamo = build.site(site_ref="B", opening_type="work_trial", opening_title="Kokeilu", days_per_week_max="5", postal_code="88600", municipality_code="765", latitude="64.13", longitude="28.38")
+    sotkamo = build.site(
+        site_ref="B",
+        opening_type="work_trial",
+        opening_title="Kokeilu",
+        days_per_week_max="5",
+        postal_code="88600",
+        municipality_code="765",
+        latitude="64.13",
+        longitude="28.38",
+    )
     later = build.site(site_ref="C", opening_type="work_trial", opening_title="Myöhemmin", days_per_week_max="5")
     closed = build.site(site_ref="D", opening_title="Suljettu")
     a, b, c, d = (s.openings[0] for s in (kajaani, sotkamo, later, closed))
     db.session.query(CapacityEvent).delete()  # replace the import's events with a known history
 
     def event(opening, when, total, external, taken, status="open", kind="capacity_changed"):
-        db.session.add(CapacityEvent(opening_id=opening.id, occurred_at=at(when), kind=kind, places_total_after=total, places_external_after=external, places_taken_after=taken, status_after=status))
+        db.session.add(
+            CapacityEvent(
+                opening_id=opening.id,
+                occurred_at=at(when),
+                kind=kind,
+                places_total_after=total,
+                places_external_after=external,
+                places_taken_after=taken,
+                status_after=status,
+            )
+        )
 
     event(a, "2026-01-10T08:00", 5, 1, 0)
     event(a, "2026-02-10T08:00", 5, 1, 1, kind="placement_started")
@@ -48,11 +68,28 @@ def history(db, build):
     numbers = iter(range(1000, 10000))
 
     def placement(opening, start, status, ended=None, reason=None, age="18-24", gender="female"):
-        client = Client(code=f"K-TEST-{next(numbers)}", owner_id=worker.id, municipality_code="205", age_band=age, gender=gender, status="active")
+        client = Client(
+            code=f"K-TEST-{next(numbers)}",
+            owner_id=worker.id,
+            municipality_code="205",
+            age_band=age,
+            gender=gender,
+            status="active",
+        )
         db.session.add(client)
         db.session.flush()
-        db.session.add(Placement(client_id=client.id, opening_id=opening.id, status=status, days_per_week=3, hours_per_day=5,
-                                 start_date=date.fromisoformat(start), ended_on=date.fromisoformat(ended) if ended else None, end_reason=reason))  # fmt: skip
+        db.session.add(
+            Placement(
+                client_id=client.id,
+                opening_id=opening.id,
+                status=status,
+                days_per_week=3,
+                hours_per_day=5,
+                start_date=date.fromisoformat(start),
+                ended_on=date.fromisoformat(ended) if ended else None,
+                end_reason=reason,
+            )
+        )
 
     placement(a, "2026-02-10", "ended", "2026-03-05", "employed")  # spans February and March
     placement(a, "2026-03-20", "active")
@@ -71,10 +108,27 @@ def test_march_by_hand(db, history):
     rows = {(r.municipality_code, r.opening_type): r.values for r in result.rows}
     assert set(rows) == {("205", "rehabilitative_work"), ("765", "work_trial")}
     kajaani = rows[("205", "rehabilitative_work")]
-    assert {k: kajaani[k] for k in survey.CAPACITY_COLUMNS} == {"sites": 1, "openings": 1, "places_total": 8, "places_external": 1, "places_taken": 2, "places_free": 5}
-    assert (kajaani["placements_started"], kajaani["active_at_end"], kajaani["ended"], kajaani["ended_employed"], kajaani["ended_health"]) == (2, 2, 1, 1, 0)
+    assert {k: kajaani[k] for k in survey.CAPACITY_COLUMNS} == {
+        "sites": 1,
+        "openings": 1,
+        "places_total": 8,
+        "places_external": 1,
+        "places_taken": 2,
+        "places_free": 5,
+    }
+    assert (
+        kajaani["placements_started"],
+        kajaani["active_at_end"],
+        kajaani["ended"],
+        kajaani["ended_employed"],
+        kajaani["ended_health"],
+    ) == (2, 2, 1, 1, 0)
     sotkamo = rows[("765", "work_trial")]
-    assert (sotkamo["places_total"], sotkamo["places_free"], sotkamo["placements_started"]) == (2, 0, 0)  # paused: no free places
+    assert (sotkamo["places_total"], sotkamo["places_free"], sotkamo["placements_started"]) == (
+        2,
+        0,
+        0,
+    )  # paused: no free places
     assert result.totals["places_total"] == 10 and result.totals["placements_started"] == 2
 
 
@@ -133,7 +187,12 @@ def test_page_and_csv_agree(db, history, coordinator_client):
     assert response.headers["Cache-Control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     kajaani = next(r for r in rows if r["municipality_code"] == "205")
-    assert (kajaani["places_total"], kajaani["places_free"], kajaani["placements_started"], kajaani["ended_employed"]) == ("8", "5", "2", "1")
+    assert (
+        kajaani["places_total"],
+        kajaani["places_free"],
+        kajaani["placements_started"],
+        kajaani["ended_employed"],
+    ) == ("8", "5", "2", "1")
     assert rows[-1]["municipality"] == "total" and rows[-1]["places_total"] == "10"
     for value in ("8", "5", "10"):
         assert f'<td class="num">{value}</td>' in page
@@ -153,8 +212,17 @@ def test_finnish_excel_survey_csv(db, history, coordinator_client):
 
 
 def test_per_site_survey_csv(db, history, coordinator_client):
-    rows = list(csv.DictReader(io.StringIO(coordinator_client.get("/survey.csv?period=month&year=2026&month=3&level=site").get_data(as_text=True))))
-    assert [(r["site_ref"], r["places_total"], r["placements_started"]) for r in rows] == [("A", "8", "2"), ("B", "2", "0")]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                coordinator_client.get("/survey.csv?period=month&year=2026&month=3&level=site").get_data(as_text=True)
+            )
+        )
+    )
+    assert [(r["site_ref"], r["places_total"], r["placements_started"]) for r in rows] == [
+        ("A", "8", "2"),
+        ("B", "2", "0"),
+    ]
 
 
 def test_a_bad_period_is_explained_and_downloads_nothing(coordinator_client, db):
@@ -169,13 +237,21 @@ def test_site_csv_export_uses_the_list_filters_and_reimports(db, build, coordina
     from placements.services.importer import import_sites
 
     build.site(site_ref="KAJ", description="=1+2")
-    build.site(site_ref="SOT", opening_title="Muu", postal_code="88600", municipality_code="765", latitude="64.13", longitude="28.38", contact_name="@SUM(A1)")
+    build.site(
+        site_ref="SOT",
+        opening_title="Muu",
+        postal_code="88600",
+        municipality_code="765",
+        latitude="64.13",
+        longitude="28.38",
+        contact_name="@SUM(A1)",
+    )
     response = coordinator_client.get("/sites.csv?municipality=205&dialect=excel-fi")
     text = response.get_data().decode("utf-8-sig")
     assert response.headers["Content-Disposition"].startswith('attachment; filename="sites-')
     assert "KAJ" in text and "SOT" not in text
     assert ";'=1+2;" in text  # formula neutralised
-    assert import_sites(db.session, text.encode("utf-8")).ok
+    assert import_sites(db.session, text.encode("utf-8"), SYSTEM).ok
     db.session.rollback()
     everything = coordinator_client.get("/sites.csv").get_data(as_text=True)
     assert "'@SUM(A1)" in everything and "SOT" in everything

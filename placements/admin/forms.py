@@ -9,7 +9,7 @@ from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from placements.codes import ORGANISATION_KINDS, ROLES
-from placements.formtools import choices
+from placements.web.forms import choices
 
 
 class UserCreateForm(FlaskForm):

@@ -31,7 +31,8 @@ def service(opening: Opening) -> dict:
     tasks = ", ".join(str(codes.TASK_AREAS.get(code, code)) for code in opening.task_areas)
     description = (
         f"{codes.OPENING_TYPES[opening.type]}: {tasks}. "
-        f"{opening.days_per_week_min}–{opening.days_per_week_max} d/wk, {opening.hours_per_day_min:g}–{opening.hours_per_day_max:g} h/d."
+        f"{opening.days_per_week_min}–{opening.days_per_week_max} d/wk, "
+        f"{opening.hours_per_day_min:g}–{opening.hours_per_day_max:g} h/d."
     )
     location = {
         "id": site.uuid,
@@ -53,7 +54,12 @@ def service(opening: Opening) -> dict:
             }
         ],
         "accessibility": [
-            {"id": derived("accessibility", site.uuid, code), "location_id": site.uuid, "description": str(codes.ACCESSIBILITY.get(code, code)), "details": code}
+            {
+                "id": derived("accessibility", site.uuid, code),
+                "location_id": site.uuid,
+                "description": str(codes.ACCESSIBILITY.get(code, code)),
+                "details": code,
+            }
             for code in site.accessibility
         ],
     }
@@ -66,9 +72,28 @@ def service(opening: Opening) -> dict:
         "description": description,
         "status": "inactive" if opening.archived_at else HSDS_STATUS[opening.status],
         "last_modified": timestamp(max(opening.updated_at, opening.last_confirmed_at)),
-        "languages": [{"id": derived("language", opening.uuid, code), "service_id": opening.uuid, "code": code, "name": str(codes.COMMON_LANGUAGES.get(code, code))} for code in opening.languages],
-        "organization": {"id": organisation.uuid, "name": organisation.name, "description": str(codes.ORGANISATION_KINDS[organisation.kind])},
-        "service_at_locations": [{"id": derived("service_at_location", opening.uuid, site.uuid), "service_id": opening.uuid, "location_id": site.uuid, "location": location}],
+        "languages": [
+            {
+                "id": derived("language", opening.uuid, code),
+                "service_id": opening.uuid,
+                "code": code,
+                "name": str(codes.COMMON_LANGUAGES.get(code, code)),
+            }
+            for code in opening.languages
+        ],
+        "organization": {
+            "id": organisation.uuid,
+            "name": organisation.name,
+            "description": str(codes.ORGANISATION_KINDS[organisation.kind]),
+        },
+        "service_at_locations": [
+            {
+                "id": derived("service_at_location", opening.uuid, site.uuid),
+                "service_id": opening.uuid,
+                "location_id": site.uuid,
+                "location": location,
+            }
+        ],
         "capacities": [
             {
                 "id": derived("capacity", opening.uuid),

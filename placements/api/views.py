@@ -7,34 +7,28 @@ No client data is ever served here.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from placements.api import hsds
+from placements import clock
+from placements.api import bp, hsds
 from placements.api.openapi import document
 from placements.catalogue.filters import parse_filters
-from placements.catalogue.views import _require_browse
-from placements.extensions import csrf, db, limiter
+from placements.extensions import db, limiter
 from placements.models import Opening, Site
 from placements.services import catalogue
+from placements.web.access import browse_denied
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 MAX_PER_PAGE = 100
 
 
 @bp.before_request
 def require_browse():
     if request.endpoint != "api.openapi":
-        return _require_browse()
+        return browse_denied()
     return None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def opening_json(opening: Opening, stale_after_days: int) -> dict:
@@ -58,7 +52,7 @@ def opening_json(opening: Opening, stale_after_days: int) -> dict:
         "status": opening.status,
         "accepting_from": opening.accepting_from.isoformat() if opening.accepting_from else None,
         "last_confirmed_at": hsds.timestamp(opening.last_confirmed_at),
-        "stale": opening.is_stale(_now(), stale_after_days),
+        "stale": opening.is_stale(clock.now(), stale_after_days),
     }
 
 
@@ -68,7 +62,12 @@ def site_json(site: Site, openings, stale_after_days: int, distance_km: float | 
         "uuid": site.uuid,
         "site_ref": site.site_ref,
         "name": site.name,
-        "organisation": {"id": site.organisation_id, "uuid": site.organisation.uuid, "name": site.organisation.name, "kind": site.organisation.kind},
+        "organisation": {
+            "id": site.organisation_id,
+            "uuid": site.organisation.uuid,
+            "name": site.organisation.name,
+            "kind": site.organisation.kind,
+        },
         "street_address": site.street_address,
         "postal_code": site.postal_code,
         "municipality_code": site.municipality_code,
@@ -103,16 +102,26 @@ def sites():
         return _geojson(parsed)
     page, per_page = _page_args()
     filters = parsed.filters.__class__(**{**parsed.filters.__dict__, "page": page})
-    result = catalogue.search(db.session, filters, now=_now(), stale_after_days=stale, page_size=per_page)
-    return jsonify({
-        "count": result.total, "page": result.page, "pages": result.pages, "per_page": per_page, "warnings": parsed.errors,
-        "results": [site_json(row.site, [ov.opening for ov in row.openings], stale, row.distance_km) for row in result.rows],
-    })  # fmt: skip
+    result = catalogue.search(db.session, filters, now=clock.now(), stale_after_days=stale, page_size=per_page)
+    return jsonify(
+        {
+            "count": result.total,
+            "page": result.page,
+            "pages": result.pages,
+            "per_page": per_page,
+            "warnings": parsed.errors,
+            "results": [
+                site_json(row.site, [ov.opening for ov in row.openings], stale, row.distance_km) for row in result.rows
+            ],
+        }
+    )
 
 
 def _geojson(parsed):
     """A FeatureCollection of every matching site (a remote layer for uMap or QGIS)."""
-    markers = catalogue.map_markers(db.session, parsed.filters, now=_now(), stale_after_days=current_app.config["STALE_AFTER_DAYS"])
+    markers = catalogue.map_markers(
+        db.session, parsed.filters, now=clock.now(), stale_after_days=current_app.config["STALE_AFTER_DAYS"]
+    )
     availability = {catalogue.FREE: "free", catalogue.FULL: "full", catalogue.STALE: "stale"}
     base = request.host_url.rstrip("/")
     features = [
@@ -131,7 +140,11 @@ def _geojson(parsed):
 
 @bp.get("/sites/<int:site_id>")
 def site_detail(site_id: int):
-    site = db.session.get(Site, site_id, options=[selectinload(Site.openings), joinedload(Site.organisation), joinedload(Site.municipality)])
+    site = db.session.get(
+        Site,
+        site_id,
+        options=[selectinload(Site.openings), joinedload(Site.organisation), joinedload(Site.municipality)],
+    )
     if site is None or site.archived_at is not None:
         abort(404)
     openings = [o for o in site.openings if o.archived_at is None]
@@ -139,7 +152,14 @@ def site_detail(site_id: int):
 
 
 def _live_opening(opening_id: int | None = None, uuid: str | None = None) -> Opening:
-    query = select(Opening).join(Opening.site).options(joinedload(Opening.site).joinedload(Site.organisation), joinedload(Opening.site).joinedload(Site.municipality))
+    query = (
+        select(Opening)
+        .join(Opening.site)
+        .options(
+            joinedload(Opening.site).joinedload(Site.organisation),
+            joinedload(Opening.site).joinedload(Site.municipality),
+        )
+    )
     query = query.where(Opening.id == opening_id) if opening_id is not None else query.where(Opening.uuid == uuid)
     opening = db.session.scalar(query.where(Opening.archived_at.is_(None), Site.archived_at.is_(None)))
     if opening is None:
@@ -160,14 +180,26 @@ def hsds_services():
     total = db.session.scalar(select(func.count()).select_from(live.subquery()))
     pages = max(1, math.ceil(total / per_page))
     openings = db.session.scalars(
-        live.options(joinedload(Opening.site).joinedload(Site.organisation), joinedload(Opening.site).joinedload(Site.municipality))
-        .order_by(Opening.id).offset((page - 1) * per_page).limit(per_page)
+        live.options(
+            joinedload(Opening.site).joinedload(Site.organisation),
+            joinedload(Opening.site).joinedload(Site.municipality),
+        )
+        .order_by(Opening.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return jsonify({
-        "total_items": total, "total_pages": pages, "page_number": page, "size": len(openings),
-        "first_page": page == 1, "last_page": page >= pages, "empty": not openings,
-        "contents": [hsds.service(o) for o in openings],
-    })  # fmt: skip
+    return jsonify(
+        {
+            "total_items": total,
+            "total_pages": pages,
+            "page_number": page,
+            "size": len(openings),
+            "first_page": page == 1,
+            "last_page": page >= pages,
+            "empty": not openings,
+            "contents": [hsds.service(o) for o in openings],
+        }
+    )
 
 
 @bp.get("/hsds/services/<string:service_id>")

@@ -11,10 +11,10 @@ import time
 from flask import session
 from flask_login import current_user, login_user, logout_user
 
-from placements.auditing import audit_event
 from placements.extensions import db
 from placements.models import User
 from placements.models.base import utcnow
+from placements.web.auditing import audit_event
 
 KEPT_ACROSS_LOGIN = ("lang",)
 
@@ -42,7 +42,7 @@ def end_session(reason: str = "logout") -> None:
     if user is not None:
         user.session_version += 1
         audit_event(reason, user=user, object_type="user", object_id=user.id)
-        db.session.commit()
+        db.session.flush()
     logout_user()
     _fresh_session()
 

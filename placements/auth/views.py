@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from placements.auditing import audit_event
+from placements.auth import bp
 from placements.auth.forms import ChangePasswordForm, LoginForm
 from placements.auth.sessions import end_session, renew_session, start_session
 from placements.extensions import db, limiter
 from placements.models import User
-from placements.permissions import login_required
 from placements.services.passwords import hash_password, needs_rehash, policy_problems, verify_password
-
-bp = Blueprint("auth", __name__)
+from placements.web.access import login_required
+from placements.web.auditing import audit_event
+from placements.web.redirects import safe_next
 
 # Failed logins allowed in the window; the next attempt gets 429 (counted in RATELIMIT_STORAGE_URI,
 # so several app servers share the count).
@@ -34,8 +34,8 @@ def _login_failed(response) -> bool:
 def _next_page(user: User) -> str:
     """Where to go after login: the page asked for (kept in the session, never in the query
     string), else the role's first screen; a host's is the list of stale openings."""
-    target = session.pop("next", None)
-    if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+    target = safe_next(session.pop("next", None), "")
+    if target:
         return target
     if user.role == "host":
         return url_for("catalogue.my_sites")
@@ -60,11 +60,11 @@ def login():
             start_session(user)
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
-            db.session.commit()
             return redirect(url_for("auth.change_password") if user.must_change_password else target)
         g.login_failed = True
-        audit_event("login_failed", user=user, object_type="user", object_id=user.id if user else None, detail=f"email={email}")
-        db.session.commit()
+        audit_event(
+            "login_failed", user=user, object_type="user", object_id=user.id if user else None, detail=f"email={email}"
+        )
         # One message whatever was wrong, so nobody can find out which accounts exist.
         flash(_("The e-mail address or password is incorrect."), "error")
     return render_template("auth/login.html", form=form)
@@ -98,7 +98,6 @@ def change_password():
             user.must_change_password = False
             renew_session(user)
             audit_event("password_changed", object_type="user", object_id=user.id)
-            db.session.commit()
             flash(_("Your password has been changed. Other sessions of your account were logged out."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

@@ -1,4 +1,4 @@
-"""Reading the catalogue filters from the query string (DESIGN.md §6), with messages."""
+"""Reading the catalogue filters from the query string (docs/rules.md §8), with messages."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from placements import codes
 from placements.models import Municipality, PostalCode
+from placements.services import reference
 from placements.services.catalogue import SiteFilters
 from placements.services.validation import inside_finland
 
@@ -53,7 +54,11 @@ def _resolve_near(session: Session, text: str) -> tuple[tuple[float, float] | No
         municipality = session.get(Municipality, postal.municipality_code)
         if postal.centre_lat is not None:
             return (postal.centre_lat, postal.centre_lon), f"{text} {postal.name}", ""
-        note = _("The centre of postal code area %(code)s is not known; distances are from the centre of %(municipality)s.", code=text, municipality=municipality.name_fi)
+        note = _(
+            "The centre of postal code area %(code)s is not known; distances are from the centre of %(municipality)s.",
+            code=text,
+            municipality=municipality.name_fi,
+        )
         return (municipality.centre_lat, municipality.centre_lon), f"{text} {postal.name}", note
     municipality = session.get(Municipality, text) if re.fullmatch(r"\d{3}", text) else None
     if municipality is None:
@@ -69,7 +74,7 @@ def _resolve_near(session: Session, text: str) -> tuple[tuple[float, float] | No
 
 def parse_filters(args: MultiDict, session: Session) -> ParsedFilters:
     errors: list[str] = []
-    municipality_codes = {code for code, in session.execute(select(Municipality.code))}
+    municipality_codes = set(reference.municipality_names(session))
     q = " ".join(args.get("q", "").split())[:200]
     parsed = ParsedFilters(SiteFilters())
     near = None
@@ -77,7 +82,13 @@ def parse_filters(args: MultiDict, session: Session) -> ParsedFilters:
     if near_text:
         near, parsed.near_label, parsed.near_note = _resolve_near(session, near_text)
         if near is None:
-            errors.append(_("Near: “%(value)s” is not a municipality, a Kainuu postal code or coordinates in Finland (e.g. 64.13,28.38).", value=near_text))
+            errors.append(
+                _(
+                    "Near: “%(value)s” is not a municipality, a Kainuu postal code or coordinates in Finland "
+                    "(e.g. 64.13,28.38).",
+                    value=near_text,
+                )
+            )
     km = None
     km_text = args.get("km", "").strip().replace(",", ".")
     if km_text:
@@ -107,7 +118,3 @@ def parse_filters(args: MultiDict, session: Session) -> ParsedFilters:
     )
     parsed.errors = errors
     return parsed
-
-
-def municipality_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Municipality.code, Municipality.name_fi).order_by(func.lower(Municipality.name_fi))).all())

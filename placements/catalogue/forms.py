@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
     EmailField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -18,24 +16,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from placements import codes
-from placements.formtools import MultiCheckboxField, choices
-
-
-class VersionedForm(FlaskForm):
-    """Carries the row's version, so an edit made on a stale form is refused (409)."""
-
-    version = HiddenField()
-
-    def expected_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+from placements.web.forms import MultiCheckboxField, VersionedForm, choices
 
 
 class CapacityForm(VersionedForm):
     places_total = IntegerField(_l("Places in total"), validators=[InputRequired(), NumberRange(min=0, max=10000)])
-    places_external = IntegerField(_l("Of which taken by participants referred from elsewhere"), validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    places_external = IntegerField(
+        _l("Of which taken by participants referred from elsewhere"),
+        validators=[InputRequired(), NumberRange(min=0, max=10000)],
+    )
     status = SelectField(_l("Status"), choices=choices(codes.OPENING_STATUSES))
     accepting_from = DateField(_l("Accepting new participants from"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
@@ -53,10 +42,18 @@ class OpeningForm(VersionedForm):
     type = SelectField(_l("Type"), choices=choices(codes.OPENING_TYPES))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     task_areas = MultiCheckboxField(_l("Task areas"), choices=choices(codes.TASK_AREAS))
-    days_per_week_min = IntegerField(_l("Days a week, at least"), validators=[InputRequired(), NumberRange(min=1, max=7)])
-    days_per_week_max = IntegerField(_l("Days a week, at most"), validators=[InputRequired(), NumberRange(min=1, max=7)])
-    hours_per_day_min = DecimalField(_l("Hours a day, at least"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)])
-    hours_per_day_max = DecimalField(_l("Hours a day, at most"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)])
+    days_per_week_min = IntegerField(
+        _l("Days a week, at least"), validators=[InputRequired(), NumberRange(min=1, max=7)]
+    )
+    days_per_week_max = IntegerField(
+        _l("Days a week, at most"), validators=[InputRequired(), NumberRange(min=1, max=7)]
+    )
+    hours_per_day_min = DecimalField(
+        _l("Hours a day, at least"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
+    )
+    hours_per_day_max = DecimalField(
+        _l("Hours a day, at most"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
+    )
     supports = MultiCheckboxField(_l("Support available"), choices=choices(codes.SUPPORTS))
     physical_demand = SelectField(_l("Physical demand"), choices=choices(codes.PHYSICAL_DEMANDS))
     social_intensity = SelectField(_l("Social interaction"), choices=choices(codes.SOCIAL_INTENSITIES))
@@ -81,14 +78,20 @@ class OpeningForm(VersionedForm):
 
 class NewOpeningForm(OpeningForm):
     places_total = IntegerField(_l("Places in total"), validators=[InputRequired(), NumberRange(min=0, max=10000)])
-    places_external = IntegerField(_l("Of which taken by participants referred from elsewhere"), default=0, validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    places_external = IntegerField(
+        _l("Of which taken by participants referred from elsewhere"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=10000)],
+    )
 
 
 class SiteForm(VersionedForm):
     organisation = SelectField(_l("Organisation"), coerce=int)
     name = StringField(_l("Name of the site"), validators=[DataRequired(), Length(max=200)])
     street_address = StringField(_l("Street address"), validators=[DataRequired(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"), validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("A postal code has five digits."))])
+    postal_code = StringField(
+        _l("Postal code"), validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("A postal code has five digits."))]
+    )
     municipality_code = SelectField(_l("Municipality"))
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
     longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])

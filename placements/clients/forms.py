@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from placements import codes
-from placements.clock import today
-from placements.formtools import MultiCheckboxField, choices
+from placements.web.forms import MultiCheckboxField, choices
 
 
 class ClientForm(FlaskForm):
     municipality_code = SelectField(_l("Municipality of residence"))
-    home_postal_code = StringField(_l("Home postal code"), validators=[Optional(), Regexp(r"^\d{5}$", message=_l("A postal code has five digits."))])
+    home_postal_code = StringField(
+        _l("Home postal code"),
+        validators=[Optional(), Regexp(r"^\d{5}$", message=_l("A postal code has five digits."))],
+    )
     age_band = SelectField(_l("Age group"), choices=choices(codes.AGE_BANDS))
     gender = SelectField(_l("Gender (optional)"), choices=choices(codes.GENDERS), default="unknown")
     shared_with = MultiCheckboxField(_l("Share with colleagues"), coerce=int)
@@ -22,19 +33,40 @@ class ClientForm(FlaskForm):
 
 
 class NeedsForm(FlaskForm):
-    wanted_types = MultiCheckboxField(_l("Kinds of place the client is looking for"), choices=choices(codes.OPENING_TYPES), validators=[DataRequired(message=_l("Choose at least one kind of place."))])
+    wanted_types = MultiCheckboxField(
+        _l("Kinds of place the client is looking for"),
+        choices=choices(codes.OPENING_TYPES),
+        validators=[DataRequired(message=_l("Choose at least one kind of place."))],
+    )
     task_areas = MultiCheckboxField(_l("Preferred task areas"), choices=choices(codes.TASK_AREAS))
-    days_per_week = IntegerField(_l("Days a week the client can work"), validators=[InputRequired(), NumberRange(min=1, max=7)])
-    hours_per_day = DecimalField(_l("Hours a day the client can work"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)])
-    max_travel_km = IntegerField(_l("Longest acceptable distance from home (km, straight line)"), validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    days_per_week = IntegerField(
+        _l("Days a week the client can work"), validators=[InputRequired(), NumberRange(min=1, max=7)]
+    )
+    hours_per_day = DecimalField(
+        _l("Hours a day the client can work"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
+    )
+    max_travel_km = IntegerField(
+        _l("Longest acceptable distance from home (km, straight line)"),
+        validators=[InputRequired(), NumberRange(min=0, max=1000)],
+    )
     needs_public_transport = BooleanField(_l("Travels by bus: the site must have a bus stop within about 500 m"))
     accessibility = MultiCheckboxField(_l("Accessibility the client needs"), choices=choices(codes.ACCESSIBILITY))
     supports = MultiCheckboxField(_l("Support the client needs"), choices=choices(codes.SUPPORTS))
-    max_physical_demand = SelectField(_l("Physically, work may be at most"), choices=choices(codes.PHYSICAL_DEMANDS), default="heavy")
-    max_social_intensity = SelectField(_l("Contact with other people may be at most"), choices=choices(codes.SOCIAL_INTENSITIES), default="high")
-    languages = MultiCheckboxField(_l("Languages the client can work in"), choices=choices(codes.COMMON_LANGUAGES), validators=[DataRequired(message=_l("Choose at least one language the client can work in."))])
+    max_physical_demand = SelectField(
+        _l("Physically, work may be at most"), choices=choices(codes.PHYSICAL_DEMANDS), default="heavy"
+    )
+    max_social_intensity = SelectField(
+        _l("Contact with other people may be at most"), choices=choices(codes.SOCIAL_INTENSITIES), default="high"
+    )
+    languages = MultiCheckboxField(
+        _l("Languages the client can work in"),
+        choices=choices(codes.COMMON_LANGUAGES),
+        validators=[DataRequired(message=_l("Choose at least one language the client can work in."))],
+    )
     earliest_start = DateField(_l("Can start at the earliest"), validators=[Optional()])
-    note = TextAreaField(_l("Note (seen only by the client's own social worker)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        _l("Note (seen only by the client's own social worker)"), validators=[Optional(), Length(max=2000)]
+    )
     submit = SubmitField(_l("Save needs"))
 
     def values(self) -> dict:
@@ -59,17 +91,8 @@ class ProposeForm(FlaskForm):
     start_date = DateField(_l("Start date"), validators=[InputRequired()])
     planned_end = DateField(_l("Planned end"), validators=[Optional()])
     days_per_week = IntegerField(_l("Agreed days a week"), validators=[InputRequired(), NumberRange(min=1, max=7)])
-    hours_per_day = DecimalField(_l("Agreed hours a day"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)])
+    hours_per_day = DecimalField(
+        _l("Agreed hours a day"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
+    )
     note_for_host = TextAreaField(_l("Note for the site host (optional)"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Propose the placement"))
-
-
-class DeclineForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for declining"), validators=[Optional(), Length(max=1000)])
-    submit = SubmitField(_l("Decline"))
-
-
-class EndForm(FlaskForm):
-    ended_on = DateField(_l("End date"), default=today, validators=[InputRequired()])
-    end_reason = SelectField(_l("Reason for ending"), choices=choices(codes.END_REASONS))
-    submit = SubmitField(_l("End the placement"))

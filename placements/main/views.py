@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from placements.extensions import SUPPORTED_LOCALES, db
+from placements.main import bp
 from placements.services.overview import region_overview
-
-bp = Blueprint("main", __name__)
+from placements.web.redirects import safe_next
+from placements.web.unit_of_work import discard
 
 
 @bp.get("/")
@@ -23,16 +24,9 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
-        db.session.rollback()
+        discard()
         return jsonify({"status": "error", "database": "unavailable"}), 503
     return jsonify({"status": "ok", "database": "ok"})
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths, so the language switch cannot redirect elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
 
 
 @bp.post("/language")
@@ -40,4 +34,4 @@ def set_language():
     chosen = request.form.get("lang", "")
     if chosen in SUPPORTED_LOCALES:
         session["lang"] = chosen
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")))

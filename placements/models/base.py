@@ -22,8 +22,11 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    """Current time in UTC (timezone-aware); used as a callable column default."""
-    return datetime.now(UTC)
+    """Current time in UTC (timezone-aware), from ``placements.clock``; a callable column
+    default, so every row gets the time it was written."""
+    from placements import clock
+
+    return clock.now()
 
 
 class UTCDateTime(types.TypeDecorator):

@@ -46,17 +46,13 @@ class Client(Base):
         one_of("age_band", AGE_BANDS, "age_band_valid"),
         one_of("gender", GENDERS, "gender_valid"),
         one_of("status", CLIENT_STATUSES, "status_valid"),
-        CheckConstraint(
-            "(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_matches_status"
-        ),
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_matches_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(11), unique=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    municipality_code: Mapped[str] = mapped_column(
-        ForeignKey("municipalities.code"), index=True
-    )
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     home_postal_code: Mapped[str | None] = mapped_column(ForeignKey("postal_codes.code"))
     age_band: Mapped[str] = mapped_column(String(5))
     gender: Mapped[str] = mapped_column(String(10), default="unknown")
@@ -68,9 +64,7 @@ class Client(Base):
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])  # noqa: F821
     shared_with: Mapped[list[User]] = relationship(secondary=client_shares)  # noqa: F821
-    needs_history: Mapped[list[Needs]] = relationship(
-        back_populates="client", order_by="Needs.id"
-    )
+    needs_history: Mapped[list[Needs]] = relationship(back_populates="client", order_by="Needs.id")
 
     def __repr__(self) -> str:
         return f"<Client {self.id}>"

@@ -30,9 +30,7 @@ class PostalCode(Base):
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     type_code: Mapped[int] = mapped_column(Integer)
-    municipality_code: Mapped[str] = mapped_column(
-        ForeignKey("municipalities.code"), index=True
-    )
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     # Centre of the postal code area, once known (e.g. from the geocoder's cache).
     centre_lat: Mapped[float | None] = mapped_column(Float)
     centre_lon: Mapped[float | None] = mapped_column(Float)

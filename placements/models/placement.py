@@ -18,12 +18,8 @@ class Placement(Base):
         one_of("end_reason", END_REASONS, "end_reason_valid"),
         CheckConstraint("days_per_week BETWEEN 1 AND 7", name="days_per_week_range"),
         CheckConstraint("hours_per_day > 0 AND hours_per_day <= 24", name="hours_per_day_range"),
-        CheckConstraint(
-            "planned_end IS NULL OR planned_end >= start_date", name="planned_end_after_start"
-        ),
-        CheckConstraint(
-            "ended_on IS NULL OR ended_on >= start_date", name="ended_on_after_start"
-        ),
+        CheckConstraint("planned_end IS NULL OR planned_end >= start_date", name="planned_end_after_start"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= start_date", name="ended_on_after_start"),
         CheckConstraint(
             "(status = 'ended') = (ended_on IS NOT NULL AND end_reason IS NOT NULL)",
             name="ended_has_date_and_reason",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from placements.codes import (
@@ -35,6 +36,12 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+def count_free_places(places_total: int, places_external: int, places_taken: int) -> int:
+    """Places nobody holds: total minus participants from elsewhere minus active placements
+    (docs/rules.md §3.1). Never negative: a CHECK keeps taken + external <= total."""
+    return max(places_total - places_external - places_taken, 0)
+
+
 class Site(Base):
     __tablename__ = "sites"
     __table_args__ = (
@@ -52,9 +59,7 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     street_address: Mapped[str] = mapped_column(String(200))
     postal_code: Mapped[str] = mapped_column(ForeignKey("postal_codes.code"))
-    municipality_code: Mapped[str] = mapped_column(
-        ForeignKey("municipalities.code"), index=True
-    )
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     geocode_precision: Mapped[str] = mapped_column(String(20))
@@ -96,17 +101,14 @@ class Opening(Base):
         CheckConstraint("places_external >= 0", name="places_external_non_negative"),
         CheckConstraint("places_taken >= 0", name="places_taken_non_negative"),
         CheckConstraint("places_external <= places_total", name="external_within_total"),
-        CheckConstraint(
-            "places_taken + places_external <= places_total", name="no_overbooking"
-        ),
+        CheckConstraint("places_taken + places_external <= places_total", name="no_overbooking"),
         CheckConstraint(
             "days_per_week_min BETWEEN 1 AND 7 AND days_per_week_max BETWEEN 1 AND 7 "
             "AND days_per_week_min <= days_per_week_max",
             name="days_per_week_range",
         ),
         CheckConstraint(
-            "hours_per_day_min > 0 AND hours_per_day_max <= 24 "
-            "AND hours_per_day_min <= hours_per_day_max",
+            "hours_per_day_min > 0 AND hours_per_day_max <= 24 AND hours_per_day_min <= hours_per_day_max",
             name="hours_per_day_range",
         ),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -143,10 +145,15 @@ class Opening(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
+    @hybrid_property
     def free_places(self) -> int:
-        """Places nobody holds: total minus external participants minus active placements."""
-        return max(self.places_total - self.places_external - self.places_taken, 0)
+        """Places nobody holds (docs/rules.md §3.1); in SQL the same arithmetic."""
+        return count_free_places(self.places_total, self.places_external, self.places_taken)
+
+    @free_places.inplace.expression
+    @classmethod
+    def _free_places_expression(cls):
+        return cls.places_total - cls.places_external - cls.places_taken
 
     def is_stale(self, now: datetime, stale_after_days: int) -> bool:
         return self.last_confirmed_at < now - timedelta(days=stale_after_days)

@@ -15,9 +15,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         one_of("role", ROLES, "role_valid"),
-        CheckConstraint(
-            "role <> 'host' OR organisation_id IS NOT NULL", name="host_has_organisation"
-        ),
+        CheckConstraint("role <> 'host' OR organisation_id IS NOT NULL", name="host_has_organisation"),
         CheckConstraint("email = LOWER(email)", name="email_lowercase"),
     )
 
@@ -25,9 +23,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisations.id"), index=True
-    )
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)

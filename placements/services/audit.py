@@ -1,10 +1,45 @@
-"""Writing the audit trail. Values are single-line so they cannot forge log lines."""
+"""Writing and reading the audit trail (docs/rules.md §12).
+
+Every event carries who (user, role), from where (the address of the request, or the
+command line), when and what, however deep in a service it is written: the web layer
+sets the origin once per request (``origin``), commands and jobs set theirs.
+Values are single-line so they cannot forge log lines.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from placements import clock, permissions
 from placements.models import AuditEvent
+
+# Where the current unit of work comes from: a request's client address, "cli" or "job".
+_origin: ContextVar[str | None] = ContextVar("audit_origin", default=None)
+
+
+@contextmanager
+def origin(address: str | None) -> Iterator[None]:
+    """Record ``address`` as the origin of every event written inside the block."""
+    token = _origin.set(address)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def set_origin(address: str | None):
+    """Set the origin until ``reset_origin(token)``; for request hooks."""
+    return _origin.set(address)
+
+
+def reset_origin(token) -> None:
+    _origin.reset(token)
 
 
 def _one_line(value: object | None, limit: int) -> str | None:
@@ -23,11 +58,11 @@ def record(
     object_id: object | None = None,
     client_code: str | None = None,
     purpose: str | None = None,
-    ip_address: str | None = None,
     detail: str | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session (the caller's transaction commits it)."""
+    """Add one audit event to the session; it commits with the unit of work around it."""
     event = AuditEvent(
+        occurred_at=clock.now(),
         user_id=getattr(user, "id", None),
         user_email=_one_line(getattr(user, "email", None), 254),
         role=getattr(user, "role", None),
@@ -36,7 +71,7 @@ def record(
         object_id=_one_line(object_id, 64),
         client_code=_one_line(client_code, 11),
         purpose=_one_line(purpose, 200),
-        ip_address=_one_line(ip_address, 45),
+        ip_address=_one_line(_origin.get(), 45),
         detail=_one_line(detail, 500),
     )
     session.add(event)
@@ -44,17 +79,22 @@ def record(
 
 
 AUDIT_CSV_COLUMNS = (
-    "occurred_at", "user_email", "role", "action", "object_type", "object_id",
-    "client_code", "purpose", "ip_address", "detail",
-)  # fmt: skip
+    "occurred_at",
+    "user_email",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "client_code",
+    "purpose",
+    "ip_address",
+    "detail",
+)
 
 
-def search_query(*, user_email: str | None = None, client_code: str | None = None, action: str | None = None, since=None, until=None):
+def search_query(user, *, user_email=None, client_code=None, action=None, since=None, until=None):
     """Audit events matching the filters, newest first. ``until`` is inclusive (a date)."""
-    from datetime import UTC, date, datetime, time, timedelta
-
-    from sqlalchemy import select
-
+    permissions.require(permissions.can_view_audit(user), object_type="audit")
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if user_email:
         query = query.where(AuditEvent.user_email == user_email.strip().lower())

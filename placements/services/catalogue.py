@@ -1,4 +1,4 @@
-"""Searching the catalogue: the filters shared by /sites, /map and the API (DESIGN.md §6)."""
+"""Searching the catalogue: the filters shared by /sites, /map and the API (docs/rules.md §8)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from geopy.distance import geodesic
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from placements import geo
 from placements.models import Opening, Site
 from placements.models.base import has_code
 from placements.services.search_text import normalise_query
 
-EARTH_RADIUS_KM = 6371.0088
 PAGE_SIZE = 20
 
 
@@ -32,7 +31,9 @@ class SiteFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.municipalities or self.types or self.tasks or self.access or self.free_only or self.near)
+        return bool(
+            self.q or self.municipalities or self.types or self.tasks or self.access or self.free_only or self.near
+        )
 
 
 @dataclass
@@ -66,10 +67,6 @@ class SearchResult:
     counts_without: dict[str, int] = field(default_factory=dict)
 
 
-def _free_expression():
-    return Opening.places_total - Opening.places_external - Opening.places_taken
-
-
 def opening_conditions(filters: SiteFilters) -> list:
     """Conditions on openings: live, not closed, of the wanted types and tasks, free."""
     conditions = [Opening.archived_at.is_(None), Opening.status != "closed"]
@@ -78,7 +75,7 @@ def opening_conditions(filters: SiteFilters) -> list:
     if filters.tasks:
         conditions.append(or_(*(has_code(Opening.task_areas, task) for task in filters.tasks)))
     if filters.free_only:
-        conditions += [Opening.status == "open", _free_expression() > 0]
+        conditions += [Opening.status == "open", Opening.free_places > 0]
     return conditions
 
 
@@ -91,37 +88,8 @@ def site_conditions(filters: SiteFilters) -> list:
     if filters.q.strip():
         conditions.append(Site.search_text.like(f"%{normalise_query(filters.q)}%", escape="\\"))
     if filters.near and filters.km:
-        conditions += _bounding_box(filters.near, filters.km)
+        conditions += geo.box_conditions(Site.latitude, Site.longitude, filters.near, filters.km)
     return conditions
-
-
-def _bounding_box(point: tuple[float, float], km: float) -> list:
-    """A lat/lon box around ``point`` that contains every place within ``km``."""
-    lat, lon = point
-    dlat = math.degrees(km * 1.01 / EARTH_RADIUS_KM)
-    dlon = math.degrees(km * 1.01 / (EARTH_RADIUS_KM * max(math.cos(math.radians(lat + math.copysign(dlat, lat))), 0.01)))
-    return [Site.latitude.between(lat - dlat, lat + dlat), Site.longitude.between(lon - dlon, lon + dlon)]
-
-
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Straight-line geodesic distance (WGS84 ellipsoid), as DESIGN.md §8 asks."""
-    return geodesic(a, b).km
-
-
-def within(point: tuple[float, float], target: tuple[float, float], km: float) -> tuple[bool, float]:
-    """Is ``target`` within ``km``? The fast spherical estimate decides unless it is close
-    to the limit (it differs from the geodesic by under 0.5 %); then the geodesic decides."""
-    estimate = haversine_km(point, target)
-    if estimate < km * 0.99 or estimate > km * 1.01:
-        return estimate <= km, estimate
-    exact = distance_km(point, target)
-    return exact <= km, exact
 
 
 def matching_sites(filters: SiteFilters):
@@ -130,18 +98,32 @@ def matching_sites(filters: SiteFilters):
     return select(Site.id, Site.name, Site.latitude, Site.longitude).where(*site_conditions(filters), has_opening)
 
 
-def search(session: Session, filters: SiteFilters, *, now: datetime, stale_after_days: int, page_size: int = PAGE_SIZE) -> SearchResult:
+def matching_site_ids(session: Session, filters: SiteFilters) -> Select | list[int]:
+    """The ids of every matching site: a subquery, or a list when a distance decides."""
+    query = matching_sites(filters)
+    if not (filters.near and filters.km):
+        return query.with_only_columns(Site.id)
+    return [
+        site_id
+        for site_id, _, lat, lon in session.execute(query)
+        if geo.within(filters.near, (lat, lon), filters.km)[0]
+    ]
+
+
+def search(
+    session: Session, filters: SiteFilters, *, now: datetime, stale_after_days: int, page_size: int = PAGE_SIZE
+) -> SearchResult:
     """One page of matching sites with their matching openings; by distance when ``near``."""
     query = matching_sites(filters)
     if filters.near:
         candidates = []
         for site_id, name, lat, lon in session.execute(query):
             if filters.km:
-                inside, km = within(filters.near, (lat, lon), filters.km)
+                inside, km = geo.within(filters.near, (lat, lon), filters.km)
                 if not inside:
                     continue
             else:
-                km = haversine_km(filters.near, (lat, lon))
+                km = geo.haversine_km(filters.near, (lat, lon))
             candidates.append((km, name, site_id))
         candidates.sort()
         total = len(candidates)
@@ -151,12 +133,17 @@ def search(session: Session, filters: SiteFilters, *, now: datetime, stale_after
     else:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         page, pages = _page(filters.page, total, page_size)
-        ids = session.scalars(query.with_only_columns(Site.id).order_by(Site.name, Site.id).offset((page - 1) * page_size).limit(page_size)).all()
+        ids = session.scalars(
+            query.with_only_columns(Site.id)
+            .order_by(Site.name, Site.id)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
     rows = _load_rows(session, ids, filters, now, stale_after_days)
     if filters.near:
         # Shown distances are geodesic, computed for this page only.
         for row in rows:
-            row.distance_km = distance_km(filters.near, (row.site.latitude, row.site.longitude))
+            row.distance_km = geo.geodesic_km(filters.near, (row.site.latitude, row.site.longitude))
     return SearchResult(rows=rows, total=total, page=page, pages=pages, filters=filters)
 
 
@@ -165,17 +152,27 @@ def _page(requested: int, total: int, page_size: int) -> tuple[int, int]:
     return min(max(requested, 1), pages), pages
 
 
-def _load_rows(session: Session, ids: list[int], filters: SiteFilters, now: datetime, stale_after_days: int) -> list[SiteRow]:
+def _load_rows(
+    session: Session, ids: list[int], filters: SiteFilters, now: datetime, stale_after_days: int
+) -> list[SiteRow]:
     if not ids:
         return []
-    sites = session.scalars(
-        select(Site).where(Site.id.in_(ids)).options(selectinload(Site.openings), joinedload(Site.organisation), joinedload(Site.municipality))
-    ).unique().all()
+    sites = (
+        session.scalars(
+            select(Site)
+            .where(Site.id.in_(ids))
+            .options(selectinload(Site.openings), joinedload(Site.organisation), joinedload(Site.municipality))
+        )
+        .unique()
+        .all()
+    )
     by_id = {site.id: site for site in sites}
     rows = []
     for site_id in ids:
         site = by_id[site_id]
-        openings = [OpeningView(o, o.is_stale(now, stale_after_days)) for o in site.openings if opening_matches(o, filters)]
+        openings = [
+            OpeningView(o, o.is_stale(now, stale_after_days)) for o in site.openings if opening_matches(o, filters)
+        ]
         rows.append(SiteRow(site, openings))
     return rows
 
@@ -215,10 +212,10 @@ def loosen_suggestions(session: Session, filters: SiteFilters) -> list[tuple[str
 
 
 def count_matching(session: Session, filters: SiteFilters) -> int:
-    query = matching_sites(filters)
-    if filters.near and filters.km:
-        return sum(1 for _, _, lat, lon in session.execute(query) if within(filters.near, (lat, lon), filters.km)[0])
-    return session.scalar(select(func.count()).select_from(query.subquery()))
+    ids = matching_site_ids(session, filters)
+    if isinstance(ids, list):
+        return len(ids)
+    return session.scalar(select(func.count()).select_from(ids.subquery()))
 
 
 # --- map markers ------------------------------------------------------------------------
@@ -234,7 +231,9 @@ def map_markers(session: Session, filters: SiteFilters, *, now: datetime, stale_
     """
     conditions = opening_conditions(filters)
     stale_before = now - timedelta(days=stale_after_days)
-    fresh_free = case((and_(Opening.status == "open", _free_expression() > 0, Opening.last_confirmed_at >= stale_before), 1), else_=0)
+    fresh_free = case(
+        (and_(Opening.status == "open", Opening.free_places > 0, Opening.last_confirmed_at >= stale_before), 1), else_=0
+    )
     stale = case((Opening.last_confirmed_at < stale_before, 1), else_=0)
     query = (
         select(Site.latitude, Site.longitude, Site.id, func.max(fresh_free), func.max(stale), Site.name)
@@ -244,7 +243,7 @@ def map_markers(session: Session, filters: SiteFilters, *, now: datetime, stale_
     )
     markers = []
     for lat, lon, site_id, has_free, has_stale, name in session.execute(query):
-        if filters.near and filters.km and not within(filters.near, (lat, lon), filters.km)[0]:
+        if filters.near and filters.km and not geo.within(filters.near, (lat, lon), filters.km)[0]:
             continue
         availability = FREE if has_free else (STALE if has_stale else FULL)
         markers.append([round(lat, 5), round(lon, 5), site_id, availability, name])

@@ -1,7 +1,8 @@
 """Clients under pseudonymous codes, their needs (versioned), closing and purging.
 
-Every read, change or export of client data is audited by the caller's view or command
-with the client's code; these functions audit the changes they make.
+Every function that reads or changes a client takes the acting user and checks the rule
+itself (docs/rules.md §6): only the owner and the workers the client is shared with; the
+needs' free-text note only the owner. Every read and change is audited with the code.
 """
 
 from __future__ import annotations
@@ -15,24 +16,21 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from placements import clock
+from placements import clock, permissions
+from placements.codes import CLIENT_CODE, CLIENT_CODE_ALPHABET
+from placements.errors import Refused
 from placements.models import Client, Municipality, Needs, Placement, PostalCode, User, client_shares
-from placements.services import audit
+from placements.services import audit, reference
 from placements.services.validation import postal_code_problem
 
-# Unambiguous characters: no 0/O, 1/I/L.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_PATTERN = re.compile(r"^K-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
 # Finnish personal identity code: DDMMYY, century sign (-, +, A–F, or since 2023 also U–Y),
 # three digits and a check character.
-IDENTITY_CODE = re.compile(r"(?<![0-9])(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}\s?[-+A-FU-Ya-fu-y]\s?\d{3}[0-9A-Ya-y](?![0-9A-Za-z])")
+IDENTITY_CODE = re.compile(
+    r"(?<![0-9])(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}\s?[-+A-FU-Ya-fu-y]\s?\d{3}[0-9A-Ya-y](?![0-9A-Za-z])"
+)
 OPEN_PLACEMENT_STATUSES = ("proposed", "active")
-
-
-class ClientError(ValueError):
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
+# The furthest ahead an earliest start can be recorded.
+LONGEST_LEAD_DAYS = 730
 
 
 def contains_identity_code(text: str | None) -> bool:
@@ -40,10 +38,14 @@ def contains_identity_code(text: str | None) -> bool:
 
 
 def identity_code_message() -> str:
-    return _("This looks like a personal identity code. Clients are recorded only under the registry's pseudonymous code: remove the identity code.")
+    return _(
+        "This looks like a personal identity code. Clients are recorded only under the registry's "
+        "pseudonymous code: remove the identity code."
+    )
 
 
 def check_free_text(problems: dict[str, str], **fields: str | None) -> None:
+    """No personal identity codes in free text (docs/rules.md §6.2)."""
     for name, value in fields.items():
         if contains_identity_code(value):
             problems[name] = identity_code_message()
@@ -51,20 +53,39 @@ def check_free_text(problems: dict[str, str], **fields: str | None) -> None:
 
 def new_code(session: Session) -> str:
     while True:
-        body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        body = "".join(secrets.choice(CLIENT_CODE_ALPHABET) for _ in range(8))
         code = f"K-{body[:4]}-{body[4:]}"
         if session.scalar(select(Client.id).where(Client.code == code)) is None:
             return code
 
 
 def find_by_code(session: Session, code: str) -> Client | None:
-    if not CODE_PATTERN.match(code or ""):
+    """The client with this code, whoever may read it (no data of it is revealed)."""
+    if not CLIENT_CODE.fullmatch(code or ""):
         return None
     return session.scalar(select(Client).where(Client.code == code))
 
 
+def require_reader(user, client: Client | None, code: str | None = None) -> Client:
+    """The client, if ``user`` may read it; a missing client and a forbidden one look alike (404)."""
+    allowed = client is not None and permissions.can_read_client(user, client)
+    permissions.require(
+        allowed,
+        status=404,
+        object_type="client",
+        object_id=client.id if client else None,
+        client_code=client.code if client else (code or "")[:11] or None,
+    )
+    return client
+
+
+def readable_client(session: Session, user, code: str) -> Client:
+    """The client with ``code`` if ``user`` may read it; otherwise ``PermissionDenied`` (404)."""
+    return require_reader(user, find_by_code(session, code), code)
+
+
 def _check_location(session: Session, municipality_code: str, postal_code: str | None) -> dict[str, str]:
-    names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
+    names = reference.municipality_names(session)
     problems = {}
     if municipality_code not in names:
         problems["municipality_code"] = _("Choose a municipality.")
@@ -75,75 +96,161 @@ def _check_location(session: Session, municipality_code: str, postal_code: str |
     return problems
 
 
+def colleagues(session: Session, user: User) -> list[User]:
+    """Active social workers other than ``user``: whom a client can be shared with."""
+    query = (
+        select(User).where(User.role == "social_worker", User.active.is_(True), User.id != user.id).order_by(User.name)
+    )
+    return list(session.scalars(query))
+
+
 def _colleagues(session: Session, owner: User, ids) -> list[User]:
     ids = {int(i) for i in ids or () if int(i) != owner.id}
     if not ids:
         return []
-    workers = session.scalars(select(User).where(User.id.in_(ids), User.role == "social_worker", User.active.is_(True))).all()
+    query = select(User).where(User.id.in_(ids), User.role == "social_worker", User.active.is_(True))
+    workers = session.scalars(query).all()
     if len(workers) != len(ids):
-        raise ClientError({"shared_with": _("A client can be shared only with active social workers.")})
+        raise Refused({"shared_with": _("A client can be shared only with active social workers.")})
     return list(workers)
 
 
-def create_client(session: Session, owner: User, *, municipality_code: str, home_postal_code: str | None, age_band: str, gender: str | None, share_with=()) -> Client:
+def _audit(session: Session, action: str, user, client: Client, purpose: str = "client work") -> None:
+    audit.record(
+        session, action, user=user, object_type="client", object_id=client.id, client_code=client.code, purpose=purpose
+    )
+
+
+def create_client(
+    session: Session,
+    owner: User,
+    *,
+    municipality_code: str,
+    home_postal_code: str | None,
+    age_band: str,
+    gender: str | None,
+    share_with=(),
+) -> Client:
+    permissions.require(permissions.can_create_clients(owner), object_type="client")
     problems = _check_location(session, municipality_code, home_postal_code)
     if problems:
-        raise ClientError(problems)
+        raise Refused(problems)
     client = Client(
-        code=new_code(session), owner_id=owner.id, municipality_code=municipality_code,
-        home_postal_code=home_postal_code or None, age_band=age_band, gender=gender or "unknown", status="active",
-    )  # fmt: skip
+        code=new_code(session),
+        owner_id=owner.id,
+        municipality_code=municipality_code,
+        home_postal_code=home_postal_code or None,
+        age_band=age_band,
+        gender=gender or "unknown",
+        status="active",
+    )
     client.shared_with = _colleagues(session, owner, share_with)
     session.add(client)
     session.flush()
-    audit.record(session, "client_created", user=owner, object_type="client", object_id=client.id, client_code=client.code, purpose="client work")
+    _audit(session, "client_created", owner, client)
     return client
 
 
-def update_client(session: Session, client: Client, user: User, *, municipality_code: str, home_postal_code: str | None, age_band: str, gender: str | None, share_with=None) -> None:
+def update_client(
+    session: Session,
+    client: Client,
+    user: User,
+    *,
+    municipality_code: str,
+    home_postal_code: str | None,
+    age_band: str,
+    gender: str | None,
+    share_with=None,
+) -> None:
+    """Change the client's details; only the owner changes whom it is shared with."""
+    require_reader(user, client)
     problems = _check_location(session, municipality_code, home_postal_code)
     if problems:
-        raise ClientError(problems)
+        raise Refused(problems)
     client.municipality_code, client.home_postal_code = municipality_code, home_postal_code or None
     client.age_band, client.gender = age_band, gender or "unknown"
-    if share_with is not None and user.id == client.owner_id:
+    if share_with is not None and permissions.can_share_client(user, client):
         client.shared_with = _colleagues(session, user, share_with)
-    audit.record(session, "client_updated", user=user, object_type="client", object_id=client.id, client_code=client.code, purpose="client work")
+    _audit(session, "client_updated", user, client)
     session.flush()
 
 
-def close_client(session: Session, client: Client, user: User, now: datetime) -> None:
+def close_client(session: Session, client: Client, user: User, now: datetime | None = None) -> None:
     """Close the client; history stays for the survey. Open placements must end first."""
-    busy = session.scalar(select(exists().where(Placement.client_id == client.id, Placement.status.in_(OPEN_PLACEMENT_STATUSES))))
-    if busy:
-        raise ClientError({"client": _("The client has a proposed or active placement. End or cancel it before closing the client.")})
-    client.status, client.closed_at = "closed", now
-    audit.record(session, "client_closed", user=user, object_type="client", object_id=client.id, client_code=client.code, purpose="client work")
+    require_reader(user, client)
+    busy = exists().where(Placement.client_id == client.id, Placement.status.in_(OPEN_PLACEMENT_STATUSES))
+    if session.scalar(select(busy)):
+        message = _("The client has a proposed or active placement. End or cancel it before closing the client.")
+        raise Refused({"client": message}, status=409)
+    client.status, client.closed_at = "closed", now or clock.now()
+    _audit(session, "client_closed", user, client)
     session.flush()
 
 
 def reopen_client(session: Session, client: Client, user: User) -> None:
+    require_reader(user, client)
     if client.purged_at is not None:
-        raise ClientError({"client": _("The client's data has been removed under the retention rule; create a new client instead.")})
+        message = _("The client's data has been removed under the retention rule; create a new client instead.")
+        raise Refused({"client": message}, status=409)
     client.status, client.closed_at = "active", None
-    audit.record(session, "client_reopened", user=user, object_type="client", object_id=client.id, client_code=client.code, purpose="client work")
+    _audit(session, "client_reopened", user, client)
     session.flush()
+
+
+def client_placements(session: Session, client: Client, user: User) -> list[Placement]:
+    """Every placement of the client, newest first."""
+    require_reader(user, client)
+    return list(
+        session.scalars(select(Placement).where(Placement.client_id == client.id).order_by(Placement.id.desc()))
+    )
 
 
 # --- needs ------------------------------------------------------------------------------------
 
 NEEDS_FIELDS = (
-    "wanted_types", "task_areas", "days_per_week", "hours_per_day", "max_travel_km", "needs_public_transport",
-    "accessibility", "supports", "max_physical_demand", "max_social_intensity", "languages", "earliest_start", "note",
-)  # fmt: skip
+    "wanted_types",
+    "task_areas",
+    "days_per_week",
+    "hours_per_day",
+    "max_travel_km",
+    "needs_public_transport",
+    "accessibility",
+    "supports",
+    "max_physical_demand",
+    "max_social_intensity",
+    "languages",
+    "earliest_start",
+    "note",
+)
 
 
-def current_needs(session: Session, client: Client) -> Needs | None:
-    return session.scalar(select(Needs).where(Needs.client_id == client.id).order_by(Needs.id.desc()).limit(1))
+def _latest_needs(session: Session, client: Client) -> Needs | None:
+    query = select(Needs).where(Needs.client_id == client.id).order_by(Needs.id.desc()).limit(1)
+    return session.scalar(query)
+
+
+def current_needs(session: Session, client: Client, user: User) -> Needs | None:
+    """The newest needs of the client. The free-text note is the owner's: callers show it
+    only when ``permissions.can_edit_needs_note`` allows."""
+    require_reader(user, client)
+    return _latest_needs(session, client)
+
+
+def needs_history(session: Session, client: Client, user: User) -> list:
+    """(id, saved at, saved by) of every version, newest first."""
+    require_reader(user, client)
+    query = (
+        select(Needs.id, Needs.created_at, User.name)
+        .outerjoin(User, User.id == Needs.created_by_id)
+        .where(Needs.client_id == client.id)
+        .order_by(Needs.id.desc())
+    )
+    return session.execute(query).all()
 
 
 def save_needs(session: Session, client: Client, user: User, values: dict) -> Needs:
     """A new version of the client's needs; earlier versions are kept."""
+    require_reader(user, client)
     problems = {}
     if not values["wanted_types"]:
         problems["wanted_types"] = _("Choose at least one kind of place.")
@@ -151,18 +258,18 @@ def save_needs(session: Session, client: Client, user: User, values: dict) -> Ne
         problems["languages"] = _("Choose at least one language the client can work in.")
     check_free_text(problems, note=values.get("note"))
     start = values.get("earliest_start")
-    if start is not None and not date(2000, 1, 1) <= start <= clock.today() + timedelta(days=730):
+    if start is not None and not date(2000, 1, 1) <= start <= clock.today() + timedelta(days=LONGEST_LEAD_DAYS):
         problems["earliest_start"] = _("Give a date within the next two years, or leave it empty.")
     if problems:
-        raise ClientError(problems)
+        raise Refused(problems)
     needs = Needs(client_id=client.id, created_by_id=user.id, **{name: values.get(name) for name in NEEDS_FIELDS})
-    if user.id != client.owner_id:
+    if not permissions.can_edit_needs_note(user, client):
         # The free-text note belongs to the owner; a colleague's save keeps the owner's note.
-        previous = current_needs(session, client)
+        previous = _latest_needs(session, client)
         needs.note = previous.note if previous else None
     session.add(needs)
     session.flush()
-    audit.record(session, "needs_saved", user=user, object_type="client", object_id=client.id, client_code=client.code, purpose="recording needs")
+    _audit(session, "needs_saved", user, client, purpose="recording needs")
     return needs
 
 
@@ -177,12 +284,14 @@ class Home:
     precision: str  # postal_code | municipality
 
 
-def home_location(session: Session, client: Client) -> Home:
-    municipality = session.get(Municipality, client.municipality_code)
+def home_location(session: Session, client: Client, user: User) -> Home:
+    """The centre of the home postal code area when known, else of the municipality."""
+    require_reader(user, client)
     if client.home_postal_code:
         postal = session.get(PostalCode, client.home_postal_code)
         if postal is not None and postal.centre_lat is not None:
             return Home(postal.centre_lat, postal.centre_lon, f"{postal.code} {postal.name}", "postal_code")
+    municipality = session.get(Municipality, client.municipality_code)
     return Home(municipality.centre_lat, municipality.centre_lon, municipality.name_fi, "municipality")
 
 
@@ -191,21 +300,28 @@ def home_location(session: Session, client: Client) -> Home:
 
 def visible_clients_query(user: User):
     """Clients the worker owns or that are shared with them, newest first."""
+    permissions.require(permissions.can_create_clients(user), object_type="client")
     shared = select(client_shares.c.client_id).where(client_shares.c.user_id == user.id)
-    return select(Client).where(or_(Client.owner_id == user.id, Client.id.in_(shared))).order_by(Client.status, Client.created_at.desc())
+    mine = or_(Client.owner_id == user.id, Client.id.in_(shared))
+    return select(Client).where(mine).order_by(Client.status, Client.created_at.desc())
 
 
-def purge_closed(session: Session, *, older_than_days: int, now: datetime) -> int:
+def purge_closed(session: Session, user, *, older_than_days: int, now: datetime | None = None) -> int:
     """Remove closed clients' needs, notes, home postal codes and shares; keep what the
     survey counts need (municipality, age band, gender, placements and their dates)."""
+    permissions.require(permissions.can_purge_clients(user), object_type="client")
+    now = now or clock.now()
     cutoff = now - timedelta(days=older_than_days)
-    ids = session.scalars(select(Client.id).where(Client.status == "closed", Client.closed_at < cutoff, Client.purged_at.is_(None))).all()
+    due = select(Client.id).where(Client.status == "closed", Client.closed_at < cutoff, Client.purged_at.is_(None))
+    ids = session.scalars(due).all()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         session.execute(delete(Needs).where(Needs.client_id.in_(chunk)))
         session.execute(delete(client_shares).where(client_shares.c.client_id.in_(chunk)))
-        session.execute(update(Placement).where(Placement.client_id.in_(chunk)).values(note_for_host=None, decline_reason=None))
+        notes = {"note_for_host": None, "decline_reason": None}
+        session.execute(update(Placement).where(Placement.client_id.in_(chunk)).values(**notes))
         session.execute(update(Client).where(Client.id.in_(chunk)).values(home_postal_code=None, purged_at=now))
     if ids:
-        audit.record(session, "clients_purged", object_type="client", detail=f"count={len(ids)} closed_before={cutoff.date().isoformat()}", purpose="retention")
+        detail = f"count={len(ids)} closed_before={cutoff.date().isoformat()}"
+        audit.record(session, "clients_purged", user=user, object_type="client", detail=detail, purpose="retention")
     return len(ids)

@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from geopy.distance import geodesic
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from placements import geo
 from placements.models import GeocodeCache, Municipality, PostalCode
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,17 @@ def _throttle_for(url: str, interval: float) -> _Throttle:
 
 
 class Geocoder:
-    def __init__(self, session: Session, *, mode: str = "offline", url: str = "", user_agent: str = "", timeout: float = 5.0, min_interval: float = 1.0, max_lookups: int | None = None):
+    def __init__(
+        self,
+        session: Session,
+        *,
+        mode: str = "offline",
+        url: str = "",
+        user_agent: str = "",
+        timeout: float = 5.0,
+        min_interval: float = 1.0,
+        max_lookups: int | None = None,
+    ):
         self.session = session
         self.online = mode == "nominatim" and bool(url)
         self.url = url
@@ -69,12 +79,23 @@ class Geocoder:
         self._memo: dict[str, tuple[float, float] | None] = {}  # answers of this unit of work
         if self.online:
             parts = urlsplit(url)
-            self._nominatim = Nominatim(user_agent=user_agent, domain=parts.netloc + parts.path.rstrip("/"), scheme=parts.scheme or "https", timeout=timeout)
+            self._nominatim = Nominatim(
+                user_agent=user_agent,
+                domain=parts.netloc + parts.path.rstrip("/"),
+                scheme=parts.scheme or "https",
+                timeout=timeout,
+            )
             self._throttle = _throttle_for(url, min_interval)
 
     @classmethod
     def from_config(cls, session: Session, config, **overrides) -> Geocoder:
-        return cls(session, mode=config.get("GEOCODER", "offline"), url=config.get("NOMINATIM_URL", ""), user_agent=config.get("NOMINATIM_USER_AGENT", ""), **overrides)
+        return cls(
+            session,
+            mode=config.get("GEOCODER", "offline"),
+            url=config.get("NOMINATIM_URL", ""),
+            user_agent=config.get("NOMINATIM_USER_AGENT", ""),
+            **overrides,
+        )
 
     # --- public -------------------------------------------------------------------
 
@@ -83,7 +104,11 @@ class Geocoder:
         if municipality is None:
             raise ValueError(f"unknown municipality {municipality_code}")
         query = f"{street_address}, {postal_code} {municipality.name_fi}, Finland".casefold()
-        point = self._lookup(query, {"street": street_address, "postalcode": postal_code, "city": municipality.name_fi, "country": "Finland"}, municipality)
+        point = self._lookup(
+            query,
+            {"street": street_address, "postalcode": postal_code, "city": municipality.name_fi, "country": "Finland"},
+            municipality,
+        )
         if point:
             return Location(point[0], point[1], "exact")
         return self.fallback(postal_code, municipality)
@@ -91,7 +116,9 @@ class Geocoder:
     def fallback(self, postal_code: str, municipality: Municipality) -> Location:
         postal = self.session.get(PostalCode, postal_code)
         if postal is not None and postal.centre_lat is None and self.online:
-            point = self._lookup(f"postal code {postal_code}, Finland", {"postalcode": postal_code, "country": "Finland"}, municipality)
+            point = self._lookup(
+                f"postal code {postal_code}, Finland", {"postalcode": postal_code, "country": "Finland"}, municipality
+            )
             if point:
                 postal.centre_lat, postal.centre_lon = point
         if postal is not None and postal.centre_lat is not None and postal.centre_lon is not None:
@@ -123,9 +150,19 @@ class Geocoder:
         point = None
         if answer is not None:
             candidate = (round(answer.latitude, 6), round(answer.longitude, 6))
-            if geodesic(candidate, (municipality.centre_lat, municipality.centre_lon)).km <= MAX_KM_FROM_MUNICIPALITY:
+            if (
+                geo.geodesic_km(candidate, (municipality.centre_lat, municipality.centre_lon))
+                <= MAX_KM_FROM_MUNICIPALITY
+            ):
                 point = candidate
-        self.session.add(GeocodeCache(query=key, found=point is not None, latitude=point[0] if point else None, longitude=point[1] if point else None))
+        self.session.add(
+            GeocodeCache(
+                query=key,
+                found=point is not None,
+                latitude=point[0] if point else None,
+                longitude=point[1] if point else None,
+            )
+        )
         self._memo[key] = point
         return point
 

@@ -1,4 +1,4 @@
-"""Matching openings to a client's needs (DESIGN.md §5).
+"""Matching openings to a client's needs (docs/rules.md §7).
 
 ``match_openings`` is a pure function of the needs, the client's approximate home and the
 openings (with their sites loaded): every hard filter is a named check, every opening gets
@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from placements import geo
 from placements.models import Opening, Site
-from placements.services.catalogue import EARTH_RADIUS_KM, distance_km, haversine_km, within
+from placements.models.site import count_free_places
 
 DEMAND_ORDER = {"light": 0, "moderate": 1, "heavy": 2}
 INTENSITY_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -29,7 +30,19 @@ HELPFUL_SUPPORTS = ("work_instructor", "job_coach", "peer_support", "gradual_sta
 REASONED = 50
 
 # Hard filters, in the order they are checked and explained.
-FILTERS = ("type", "status", "free_place", "accessibility", "supports", "physical_demand", "social_intensity", "schedule", "distance", "public_transport", "language")
+FILTERS = (
+    "type",
+    "status",
+    "free_place",
+    "accessibility",
+    "supports",
+    "physical_demand",
+    "social_intensity",
+    "schedule",
+    "distance",
+    "public_transport",
+    "language",
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,7 @@ class Evaluation:
     def distance_km(self) -> float:
         """The straight-line geodesic distance, computed when first shown."""
         if self._geodesic is None:
-            self._geodesic = distance_km(self.home, (self.opening.site.latitude, self.opening.site.longitude))
+            self._geodesic = geo.geodesic_km(self.home, (self.opening.site.latitude, self.opening.site.longitude))
         return self._geodesic
 
 
@@ -113,10 +126,12 @@ class Candidate:
 
     @property
     def free_places(self) -> int:
-        return max(self.places_total - self.places_external - self.places_taken, 0)
+        return count_free_places(self.places_total, self.places_external, self.places_taken)
 
 
-def _failures(needs: NeedsView, opening: Opening, home: tuple[float, float], include_full: bool) -> tuple[list[str], float]:
+def _failures(
+    needs: NeedsView, opening: Opening, home: tuple[float, float], include_full: bool
+) -> tuple[list[str], float]:
     """The failed filters and the spherical distance estimate."""
     site = opening.site
     failed = []
@@ -136,7 +151,7 @@ def _failures(needs: NeedsView, opening: Opening, home: tuple[float, float], inc
         failed.append("social_intensity")
     if opening.days_per_week_min > needs.days_per_week or opening.hours_per_day_min > needs.hours_per_day:
         failed.append("schedule")
-    inside, distance = within(home, (site.latitude, site.longitude), needs.max_travel_km)
+    inside, distance = geo.within(home, (site.latitude, site.longitude), needs.max_travel_km)
     if not inside:
         failed.append("distance")
     if needs.needs_public_transport and "public_transport_nearby" not in site.accessibility:
@@ -152,7 +167,9 @@ def _score(needs: NeedsView, opening: Opening, distance: float, now: datetime, s
         task = TASK_POINTS * sum(1 for code in wanted if code in opening.task_areas) / len(wanted)
     else:
         task = TASK_POINTS / 2
-    near = DISTANCE_POINTS * max(0.0, 1 - distance / needs.max_travel_km) if needs.max_travel_km > 0 else DISTANCE_POINTS
+    near = (
+        DISTANCE_POINTS * max(0.0, 1 - distance / needs.max_travel_km) if needs.max_travel_km > 0 else DISTANCE_POINTS
+    )
     support = SUPPORT_POINTS * sum(1 for code in HELPFUL_SUPPORTS if code in opening.supports) / len(HELPFUL_SUPPORTS)
     age_days = max((now - opening.last_confirmed_at).total_seconds() / 86400, 0)
     freshness = FRESHNESS_POINTS * max(0.0, 1 - age_days / stale_after_days)
@@ -162,7 +179,10 @@ def _score(needs: NeedsView, opening: Opening, distance: float, now: datetime, s
 def reasons(needs: NeedsView, evaluation: Evaluation, now: datetime, stale_after_days: int) -> list[tuple[str, dict]]:
     """Why it fits, for the results shown: distance, free places, what matched (✓), staleness."""
     opening = evaluation.opening
-    found: list[tuple[str, dict]] = [("distance", {}), ("free", {"free": opening.free_places, "total": opening.places_total})]
+    found: list[tuple[str, dict]] = [
+        ("distance", {}),
+        ("free", {"free": opening.free_places, "total": opening.places_total}),
+    ]
     found += [("task", {"code": code}) for code in sorted(set(needs.task_areas) & set(opening.task_areas))]
     found += [("access", {"code": code}) for code in sorted(needs.accessibility)]
     found += [("support", {"code": code}) for code in sorted(needs.supports)]
@@ -171,12 +191,22 @@ def reasons(needs: NeedsView, evaluation: Evaluation, now: datetime, stale_after
     return found
 
 
-def match_openings(needs: NeedsView, openings: Iterable[Opening], *, home: tuple[float, float], now: datetime, stale_after_days: int = 60, include_full: bool = False) -> tuple[list[Evaluation], list[Evaluation]]:
+def match_openings(
+    needs: NeedsView,
+    openings: Iterable[Opening],
+    *,
+    home: tuple[float, float],
+    now: datetime,
+    stale_after_days: int = 60,
+    include_full: bool = False,
+) -> tuple[list[Evaluation], list[Evaluation]]:
     """(matches best first, excluded). Ties are broken by distance, then by title."""
     matches, excluded = [], []
     for opening in openings:
         failed, estimate = _failures(needs, opening, home, include_full)
-        evaluation = Evaluation(opening, home, haversine_km(home, (opening.site.latitude, opening.site.longitude)), failed)
+        evaluation = Evaluation(
+            opening, home, geo.haversine_km(home, (opening.site.latitude, opening.site.longitude)), failed
+        )
         if failed:
             excluded.append(evaluation)
             continue
@@ -198,9 +228,6 @@ def explain(needs: NeedsView, opening: Opening, *, home: tuple[float, float], in
 def candidate_query(needs: NeedsView, home: tuple[float, float], *, include_full: bool = False):
     """Openings that can pass the hard filters SQL can check cheaply: type, status, free
     places and a latitude/longitude box around the home; the rest is checked in Python."""
-    lat, lon = home
-    dlat = math.degrees(needs.max_travel_km * 1.01 / EARTH_RADIUS_KM)
-    dlon = math.degrees(needs.max_travel_km * 1.01 / (EARTH_RADIUS_KM * max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 0.01)))
     query = (
         select(*CANDIDATE_COLUMNS, *SITE_COLUMNS)
         .join(Site, Site.id == Opening.site_id)
@@ -209,21 +236,35 @@ def candidate_query(needs: NeedsView, home: tuple[float, float], *, include_full
             Opening.status == "open",
             Opening.archived_at.is_(None),
             Site.archived_at.is_(None),
-            Site.latitude.between(lat - dlat, lat + dlat),
-            Site.longitude.between(lon - dlon, lon + dlon),
+            *geo.box_conditions(Site.latitude, Site.longitude, home, needs.max_travel_km),
         )
     )
     if not include_full:
-        query = query.where(Opening.places_total - Opening.places_external - Opening.places_taken > 0)
+        query = query.where(Opening.free_places > 0)
     return query
 
 
 CANDIDATE_COLUMNS = (
-    Opening.id, Opening.site_id, Opening.title, Opening.type, Opening.status, Opening.task_areas, Opening.days_per_week_min,
-    Opening.days_per_week_max, Opening.hours_per_day_min, Opening.hours_per_day_max, Opening.places_total, Opening.places_external,
-    Opening.places_taken, Opening.supports, Opening.physical_demand, Opening.social_intensity, Opening.languages,
-    Opening.last_confirmed_at, Opening.archived_at,
-)  # fmt: skip
+    Opening.id,
+    Opening.site_id,
+    Opening.title,
+    Opening.type,
+    Opening.status,
+    Opening.task_areas,
+    Opening.days_per_week_min,
+    Opening.days_per_week_max,
+    Opening.hours_per_day_min,
+    Opening.hours_per_day_max,
+    Opening.places_total,
+    Opening.places_external,
+    Opening.places_taken,
+    Opening.supports,
+    Opening.physical_demand,
+    Opening.social_intensity,
+    Opening.languages,
+    Opening.last_confirmed_at,
+    Opening.archived_at,
+)
 SITE_COLUMNS = (Site.name, Site.latitude, Site.longitude, Site.accessibility)
 
 
@@ -238,20 +279,34 @@ def load_candidates(session, query) -> list[Candidate]:
     return candidates
 
 
-def run(session, needs: NeedsView, home: tuple[float, float], *, now: datetime, stale_after_days: int, include_full: bool = False) -> list[Evaluation]:
+def run(
+    session,
+    needs: NeedsView,
+    home: tuple[float, float],
+    *,
+    now: datetime,
+    stale_after_days: int,
+    include_full: bool = False,
+) -> list[Evaluation]:
     """Matches for one client: SQL prefilter, then the hard filters and the score."""
     openings = load_candidates(session, candidate_query(needs, home, include_full=include_full))
-    matches, _ = match_openings(needs, openings, home=home, now=now, stale_after_days=stale_after_days, include_full=include_full)
+    matches, _ = match_openings(
+        needs, openings, home=home, now=now, stale_after_days=stale_after_days, include_full=include_full
+    )
     return matches
 
 
 def region_openings(session, home: tuple[float, float], limit: int = 300) -> list[Opening]:
     """Live openings nearest the home, for the "why not this one?" choice."""
     scale = math.cos(math.radians(home[0]))
-    nearness = (Site.latitude - home[0]) * (Site.latitude - home[0]) + (Site.longitude - home[1]) * (Site.longitude - home[1]) * (scale * scale)
+    nearness = (Site.latitude - home[0]) * (Site.latitude - home[0]) + (Site.longitude - home[1]) * (
+        Site.longitude - home[1]
+    ) * (scale * scale)
     return session.scalars(
-        select(Opening).join(Opening.site).options(contains_eager(Opening.site))
+        select(Opening)
+        .join(Opening.site)
+        .options(contains_eager(Opening.site))
         .where(Opening.archived_at.is_(None), Site.archived_at.is_(None))
-        .order_by(nearness, Opening.id).limit(limit)
+        .order_by(nearness, Opening.id)
+        .limit(limit)
     ).all()
-

@@ -22,14 +22,13 @@ class MunicipalityRow:
 
 def region_overview(session: Session) -> list[MunicipalityRow]:
     """One row per municipality, counting live (not archived) sites and open openings."""
-    free = Opening.places_total - Opening.places_external - Opening.places_taken
     opening_counts = (
         select(
             Site.municipality_code.label("code"),
             func.count(func.distinct(Site.id)).label("sites"),
             func.count(Opening.id).label("openings"),
             func.coalesce(func.sum(Opening.places_total), 0).label("places_total"),
-            func.coalesce(func.sum(free), 0).label("places_free"),
+            func.coalesce(func.sum(Opening.free_places), 0).label("places_free"),
         )
         .join(Opening, Opening.site_id == Site.id)
         .where(

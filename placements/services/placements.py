@@ -4,7 +4,9 @@ Accepting runs one conditional UPDATE on the opening,
 ``places_taken = places_taken + 1 WHERE places_taken + places_external < places_total``,
 in the transaction that activates the placement; the CHECK constraint
 ``places_taken + places_external <= places_total`` backs it. So two people, processes or
-app servers can never overbook an opening. Services only flush; the caller commits.
+app servers can never overbook an opening (docs/rules.md §3.2). Every step takes the acting
+user and checks the rule itself (docs/rules.md §5.2). Services only flush; the unit of work
+commits.
 """
 
 from __future__ import annotations
@@ -16,21 +18,29 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from placements import permissions
 from placements.codes import KTT_DAYS_PER_WEEK, KTT_HOURS_PER_DAY, KTT_PERIOD_MONTHS
+from placements.errors import Refused
 from placements.models import Client, Opening, Placement, User
 from placements.services import audit, capacity
 from placements.services.clients import OPEN_PLACEMENT_STATUSES, check_free_text
 
 
-class PlacementError(ValueError):
-    def __init__(self, problems: dict[str, str]):
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
+class NoFreePlace(Refused):
+    """Every place of the opening is taken at this moment."""
 
-
-class NoFreePlace(PlacementError):
     def __init__(self):
-        super().__init__({"opening": _("There is no free place in this opening right now, so the placement could not start. The proposal is still waiting; accept it when a place frees up, or decline it.")})
+        message = _(
+            "There is no free place in this opening right now, so the placement could not start. "
+            "The proposal is still waiting; accept it when a place frees up, or decline it."
+        )
+        super().__init__({"opening": message}, status=409)
+
+
+def _require(allowed: bool, placement: Placement) -> None:
+    permissions.require(
+        allowed, status=404, object_type="placement", object_id=placement.id, client_code=placement.client.code
+    )
 
 
 def add_months(day: date, months: int) -> date:
@@ -47,33 +57,86 @@ def _span(low: float, high: float) -> str:
 LONGEST_LEAD_DAYS = 730
 
 
-def schedule_problems(opening: Opening, *, days_per_week: int, hours_per_day: float, start_date: date, planned_end: date | None) -> dict[str, str]:
+def schedule_problems(
+    opening: Opening, *, days_per_week: int, hours_per_day: float, start_date: date, planned_end: date | None
+) -> dict[str, str]:
     """The agreed schedule must fit the opening, and for KTT the law's limits (the opening's
     own limits, being inside the law's, are named first)."""
     problems = {}
     if not opening.days_per_week_min <= days_per_week <= opening.days_per_week_max:
-        problems["days_per_week"] = _("The opening has %(range)s days a week.", range=_span(opening.days_per_week_min, opening.days_per_week_max))
+        problems["days_per_week"] = _(
+            "The opening has %(range)s days a week.", range=_span(opening.days_per_week_min, opening.days_per_week_max)
+        )
     if not opening.hours_per_day_min <= hours_per_day <= opening.hours_per_day_max:
-        problems["hours_per_day"] = _("The opening has %(range)s hours a day.", range=_span(opening.hours_per_day_min, opening.hours_per_day_max))
+        problems["hours_per_day"] = _(
+            "The opening has %(range)s hours a day.", range=_span(opening.hours_per_day_min, opening.hours_per_day_max)
+        )
     if planned_end is not None and planned_end < start_date:
         problems["planned_end"] = _("The planned end is before the start.")
     if opening.type == "rehabilitative_work":
         low, high = KTT_DAYS_PER_WEEK
         if not low <= days_per_week <= high:
-            problems.setdefault("days_per_week", _("Rehabilitative work activity is %(low)s–%(high)s days a week (Act 189/2001, 13 §).", low=low, high=high))
+            problems.setdefault(
+                "days_per_week",
+                _(
+                    "Rehabilitative work activity is %(low)s–%(high)s days a week (Act 189/2001, 13 §).",
+                    low=low,
+                    high=high,
+                ),
+            )
         low, high = KTT_HOURS_PER_DAY
         if not low <= hours_per_day <= high:
-            problems.setdefault("hours_per_day", _("Rehabilitative work activity is %(low)s–%(high)s hours a day (Act 189/2001, 13 §).", low=low, high=high))
+            problems.setdefault(
+                "hours_per_day",
+                _(
+                    "Rehabilitative work activity is %(low)s–%(high)s hours a day (Act 189/2001, 13 §).",
+                    low=low,
+                    high=high,
+                ),
+            )
         shortest, longest = KTT_PERIOD_MONTHS
         if planned_end is None:
-            problems["planned_end"] = _("Rehabilitative work activity needs a planned end: the period is %(low)s–%(high)s months.", low=shortest, high=longest)
+            problems["planned_end"] = _(
+                "Rehabilitative work activity needs a planned end: the period is %(low)s–%(high)s months.",
+                low=shortest,
+                high=longest,
+            )
         elif not add_months(start_date, shortest) <= planned_end <= add_months(start_date, longest):
-            problems["planned_end"] = _("A period of rehabilitative work activity is %(low)s–%(high)s months (Act 189/2001).", low=shortest, high=longest)
+            problems["planned_end"] = _(
+                "A period of rehabilitative work activity is %(low)s–%(high)s months (Act 189/2001).",
+                low=shortest,
+                high=longest,
+            )
     return problems
 
 
-def propose(session: Session, client: Client, opening: Opening, user: User, *, days_per_week: int, hours_per_day: float, start_date: date, planned_end: date | None, note_for_host: str | None, today: date) -> Placement:
-    problems = schedule_problems(opening, days_per_week=days_per_week, hours_per_day=hours_per_day, start_date=start_date, planned_end=planned_end)
+def propose(
+    session: Session,
+    client: Client,
+    opening: Opening,
+    user: User,
+    *,
+    days_per_week: int,
+    hours_per_day: float,
+    start_date: date,
+    planned_end: date | None,
+    note_for_host: str | None,
+    today: date,
+) -> Placement:
+    permissions.require(
+        permissions.can_propose_placement(user, client),
+        status=404,
+        object_type="client",
+        object_id=client.id,
+        client_code=client.code,
+    )
+    problems = schedule_problems(
+        opening,
+        days_per_week=days_per_week,
+        hours_per_day=hours_per_day,
+        start_date=start_date,
+        planned_end=planned_end,
+    )
     if client.status != "active":
         problems["client"] = _("The client is closed.")
     if opening.status != "open" or opening.archived_at is not None or opening.site.archived_at is not None:
@@ -83,27 +146,55 @@ def propose(session: Session, client: Client, opening: Opening, user: User, *, d
     elif (start_date - today).days > LONGEST_LEAD_DAYS:
         problems["start_date"] = _("The start can be planned at most two years ahead.")
     if opening.accepting_from and start_date < opening.accepting_from:
-        problems["start_date"] = _("The opening takes new participants from %(date)s.", date=opening.accepting_from.strftime("%-d.%-m.%Y"))
+        problems["start_date"] = _(
+            "The opening takes new participants from %(date)s.", date=opening.accepting_from.strftime("%-d.%-m.%Y")
+        )
     check_free_text(problems, note_for_host=note_for_host)
-    already = session.scalar(select(exists().where(Placement.client_id == client.id, Placement.opening_id == opening.id, Placement.status.in_(OPEN_PLACEMENT_STATUSES))))
+    already = session.scalar(
+        select(
+            exists().where(
+                Placement.client_id == client.id,
+                Placement.opening_id == opening.id,
+                Placement.status.in_(OPEN_PLACEMENT_STATUSES),
+            )
+        )
+    )
     if already:
         problems["opening"] = _("The client already has a proposed or active placement in this opening.")
     if problems:
-        raise PlacementError(problems)
+        raise Refused(problems)
     placement = Placement(
-        client_id=client.id, opening_id=opening.id, status="proposed", days_per_week=days_per_week, hours_per_day=hours_per_day,
-        start_date=start_date, planned_end=planned_end, note_for_host=(note_for_host or "").strip() or None, proposed_by_id=user.id,
-    )  # fmt: skip
+        client_id=client.id,
+        opening_id=opening.id,
+        status="proposed",
+        days_per_week=days_per_week,
+        hours_per_day=hours_per_day,
+        start_date=start_date,
+        planned_end=planned_end,
+        note_for_host=(note_for_host or "").strip() or None,
+        proposed_by_id=user.id,
+    )
     session.add(placement)
     session.flush()
-    audit.record(session, "placement_proposed", user=user, object_type="placement", object_id=placement.id, client_code=client.code, purpose="placement")
+    audit.record(
+        session,
+        "placement_proposed",
+        user=user,
+        object_type="placement",
+        object_id=placement.id,
+        client_code=client.code,
+        purpose="placement",
+    )
     return placement
 
 
 def _transition(session: Session, placement: Placement, from_status: str, **values) -> bool:
     """Change the placement's status only if it still has ``from_status`` (one UPDATE)."""
     result = session.execute(
-        update(Placement).where(Placement.id == placement.id, Placement.status == from_status).values(**values).execution_options(synchronize_session=False)
+        update(Placement)
+        .where(Placement.id == placement.id, Placement.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     session.expire(placement)
     return result.rowcount == 1
@@ -111,9 +202,12 @@ def _transition(session: Session, placement: Placement, from_status: str, **valu
 
 def accept(session: Session, placement: Placement, user: User, *, now: datetime) -> None:
     """Start the placement if, and only if, a place is free at this moment."""
+    _require(permissions.can_decide_placement(user, placement), placement)
     opening_id, client_code = placement.opening_id, placement.client.code
-    if not _transition(session, placement, "proposed", status="active", decided_by_id=user.id, decided_at=now, updated_at=now):
-        raise PlacementError({"placement": _("The placement is no longer waiting for a decision.")})
+    if not _transition(
+        session, placement, "proposed", status="active", decided_by_id=user.id, decided_at=now, updated_at=now
+    ):
+        raise Refused({"placement": _("The placement is no longer waiting for a decision.")})
     taken = session.execute(
         update(Opening)
         .where(
@@ -130,28 +224,55 @@ def accept(session: Session, placement: Placement, user: User, *, now: datetime)
     opening = session.get(Opening, opening_id, populate_existing=True)
     before = (opening.places_total, opening.places_external, opening.places_taken - 1, opening.status)
     capacity.record(session, opening, before, user=user, now=now, kind="placement_started", placement_id=placement.id)
-    audit.record(session, "placement_accepted", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
+    audit.record(
+        session,
+        "placement_accepted",
+        user=user,
+        object_type="placement",
+        object_id=placement.id,
+        client_code=client_code,
+        purpose="placement",
+    )
     session.flush()
 
 
 def decline(session: Session, placement: Placement, user: User, *, reason: str, now: datetime) -> None:
+    _require(permissions.can_decide_placement(user, placement), placement)
     problems = {}
     if not reason.strip():
         problems["reason"] = _("Tell the social worker why, so they can look for another place.")
     check_free_text(problems, reason=reason)
     if problems:
-        raise PlacementError(problems)
+        raise Refused(problems)
     client_code = placement.client.code
-    if not _transition(session, placement, "proposed", status="declined", decline_reason=reason.strip(), decided_by_id=user.id, decided_at=now, updated_at=now):
-        raise PlacementError({"placement": _("The placement is no longer waiting for a decision.")})
-    audit.record(session, "placement_declined", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
+    if not _transition(
+        session,
+        placement,
+        "proposed",
+        status="declined",
+        decline_reason=reason.strip(),
+        decided_by_id=user.id,
+        decided_at=now,
+        updated_at=now,
+    ):
+        raise Refused({"placement": _("The placement is no longer waiting for a decision.")})
+    audit.record(
+        session,
+        "placement_declined",
+        user=user,
+        object_type="placement",
+        object_id=placement.id,
+        client_code=client_code,
+        purpose="placement",
+    )
     session.flush()
 
 
 def _release_place(session: Session, opening_id: int, placement_id: int, user: User, now: datetime) -> None:
     """Give an active placement's place back (one UPDATE) and record it in the history."""
     session.execute(
-        update(Opening).where(Opening.id == opening_id, Opening.places_taken > 0)
+        update(Opening)
+        .where(Opening.id == opening_id, Opening.places_taken > 0)
         .values(places_taken=Opening.places_taken - 1, version=Opening.version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -162,29 +283,106 @@ def _release_place(session: Session, opening_id: int, placement_id: int, user: U
 
 def cancel(session: Session, placement: Placement, user: User, *, now: datetime, today: date | None = None) -> None:
     """Cancel a waiting proposal, or an accepted placement that has not started yet (its
-    place is freed at once)."""
+    place is freed at once). A host declines a waiting proposal instead, with a reason."""
+    _require(permissions.can_end_placement(user, placement), placement)
+    if placement.status == "proposed" and not permissions.can_read_client(user, placement.client):
+        raise Refused({"placement": _("Decline the proposal instead, with a reason for the social worker.")})
     client_code, opening_id, status = placement.client.code, placement.opening_id, placement.status
     not_started = status == "active" and today is not None and placement.start_date > today
-    if not _transition(session, placement, "active" if not_started else "proposed", status="cancelled", ended_by_id=user.id if not_started else None, updated_at=now, **({} if not_started else {"decided_by_id": user.id, "decided_at": now})):
-        raise PlacementError({"placement": _("Only a waiting proposal, or a placement that has not started yet, can be cancelled.")})
+    if not _transition(
+        session,
+        placement,
+        "active" if not_started else "proposed",
+        status="cancelled",
+        ended_by_id=user.id if not_started else None,
+        updated_at=now,
+        **({} if not_started else {"decided_by_id": user.id, "decided_at": now}),
+    ):
+        raise Refused(
+            {"placement": _("Only a waiting proposal, or a placement that has not started yet, can be cancelled.")}
+        )
     if not_started:
         _release_place(session, opening_id, placement.id, user, now)
-    audit.record(session, "placement_cancelled", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement")
+    audit.record(
+        session,
+        "placement_cancelled",
+        user=user,
+        object_type="placement",
+        object_id=placement.id,
+        client_code=client_code,
+        purpose="placement",
+    )
     session.flush()
 
 
-def end(session: Session, placement: Placement, user: User, *, ended_on: date, end_reason: str, today: date, now: datetime) -> None:
+def end(
+    session: Session, placement: Placement, user: User, *, ended_on: date, end_reason: str, today: date, now: datetime
+) -> None:
     """End an active placement; its place is free again at once."""
+    _require(permissions.can_end_placement(user, placement), placement)
     problems = {}
     if ended_on < placement.start_date:
-        problems["ended_on"] = _("The end date is before the placement started (%(date)s).", date=placement.start_date.strftime("%-d.%-m.%Y"))
+        problems["ended_on"] = _(
+            "The end date is before the placement started (%(date)s).", date=placement.start_date.strftime("%-d.%-m.%Y")
+        )
     if ended_on > today:
         problems["ended_on"] = _("The end date cannot be in the future.")
     if problems:
-        raise PlacementError(problems)
+        raise Refused(problems)
     opening_id, client_code = placement.opening_id, placement.client.code
-    if not _transition(session, placement, "active", status="ended", ended_on=ended_on, end_reason=end_reason, ended_by_id=user.id, updated_at=now):
-        raise PlacementError({"placement": _("Only an active placement can be ended.")})
+    if not _transition(
+        session,
+        placement,
+        "active",
+        status="ended",
+        ended_on=ended_on,
+        end_reason=end_reason,
+        ended_by_id=user.id,
+        updated_at=now,
+    ):
+        raise Refused({"placement": _("Only an active placement can be ended.")})
     _release_place(session, opening_id, placement.id, user, now)
-    audit.record(session, "placement_ended", user=user, object_type="placement", object_id=placement.id, client_code=client_code, purpose="placement", detail=f"reason={end_reason}")
+    audit.record(
+        session,
+        "placement_ended",
+        user=user,
+        object_type="placement",
+        object_id=placement.id,
+        client_code=client_code,
+        purpose="placement",
+        detail=f"reason={end_reason}",
+    )
     session.flush()
+
+
+# --- what a host sees -----------------------------------------------------------------------------
+
+
+def host_placements(session: Session, user: User) -> list[Placement]:
+    """Proposed and active placements at the live openings of the host's organisation,
+    waiting proposals first. Each client code shown is a read of client data: audited."""
+    from sqlalchemy.orm import joinedload
+
+    from placements.models import Site
+
+    permissions.require(permissions.can_see_host_placements(user), object_type="placement")
+    live_openings = (
+        select(Opening.id).join(Site).where(Site.organisation_id == user.organisation_id, Site.archived_at.is_(None))
+    )
+    placements = session.scalars(
+        select(Placement)
+        .where(Placement.opening_id.in_(live_openings), Placement.status.in_(OPEN_PLACEMENT_STATUSES))
+        .options(joinedload(Placement.client), joinedload(Placement.opening))
+        .order_by(Placement.status.desc(), Placement.start_date, Placement.id)
+    ).all()
+    for placement in placements:
+        audit.record(
+            session,
+            "placement_listed",
+            user=user,
+            object_type="placement",
+            object_id=placement.id,
+            client_code=placement.client.code,
+            purpose="placement",
+        )
+    return placements

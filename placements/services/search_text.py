@@ -34,5 +34,7 @@ def refresh_search_text(session, site: Site) -> None:
     text = search_text(site)
     if text != site.search_text:
         session.flush()
-        session.execute(update(Site).where(Site.id == site.id).values(search_text=text).execution_options(synchronize_session=False))
+        session.execute(
+            update(Site).where(Site.id == site.id).values(search_text=text).execution_options(synchronize_session=False)
+        )
         set_committed_value(site, "search_text", text)

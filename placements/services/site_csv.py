@@ -98,7 +98,7 @@ def decode(data: bytes) -> tuple[str | None, Problem | None]:
             None,
             _(
                 "The file is not in UTF-8 encoding (first unreadable character on line "
-                "%(line)s). In Excel, save it as \"CSV UTF-8 (comma delimited)\".",
+                '%(line)s). In Excel, save it as "CSV UTF-8 (comma delimited)".',
                 line=line,
             ),
         )
@@ -120,7 +120,12 @@ def parse(data: bytes) -> ParsedFile:
     try:
         records = list(reader)
     except csv.Error as error:
-        return ParsedFile([], [], delimiter, [Problem(reader.line_num, None, _("The CSV file is malformed: %(error)s", error=str(error)))])
+        return ParsedFile(
+            [],
+            [],
+            delimiter,
+            [Problem(reader.line_num, None, _("The CSV file is malformed: %(error)s", error=str(error)))],
+        )
     header = [name.strip().lower() for name in records[0]]
     problems = _check_header(header)
     rows: list[tuple[int, dict[str, str]]] = []

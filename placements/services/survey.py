@@ -23,7 +23,9 @@ from placements.codes import END_REASONS, OPENING_TYPES
 from placements.models import CapacityEvent, Client, Municipality, Opening, Placement, Site
 
 CAPACITY_COLUMNS = ("sites", "openings", "places_total", "places_external", "places_taken", "places_free")
-PLACEMENT_COLUMNS = ("placements_started", "active_at_end", "ended") + tuple(f"ended_{reason}" for reason in END_REASONS)
+PLACEMENT_COLUMNS = ("placements_started", "active_at_end", "ended") + tuple(
+    f"ended_{reason}" for reason in END_REASONS
+)
 COLUMNS = CAPACITY_COLUMNS + PLACEMENT_COLUMNS
 SPLITS = {"age_band": Client.age_band, "gender": Client.gender}
 
@@ -110,7 +112,10 @@ def capacity_state_query(cutoff: datetime):
     )
     latest_id = (
         select(func.max(CapacityEvent.id).label("id"))
-        .join(latest_time, and_(CapacityEvent.opening_id == latest_time.c.opening_id, CapacityEvent.occurred_at == latest_time.c.at))
+        .join(
+            latest_time,
+            and_(CapacityEvent.opening_id == latest_time.c.opening_id, CapacityEvent.occurred_at == latest_time.c.at),
+        )
         .group_by(CapacityEvent.opening_id)
         .subquery()
     )
@@ -131,9 +136,15 @@ def placement_counts_query(period: Period, split: str | None = None):
         select(
             *keys,
             func.sum(case((Placement.start_date >= start, 1), else_=0)).label("placements_started"),
-            func.sum(case((or_(Placement.ended_on.is_(None), Placement.ended_on > end), 1), else_=0)).label("active_at_end"),
+            func.sum(case((or_(Placement.ended_on.is_(None), Placement.ended_on > end), 1), else_=0)).label(
+                "active_at_end"
+            ),
         )
-        .where(Placement.status.in_(("active", "ended")), Placement.start_date <= end, or_(Placement.ended_on.is_(None), Placement.ended_on >= start))
+        .where(
+            Placement.status.in_(("active", "ended")),
+            Placement.start_date <= end,
+            or_(Placement.ended_on.is_(None), Placement.ended_on >= start),
+        )
         .group_by(*keys)
     )
     return query.join(Client, Client.id == Placement.client_id) if split else query
@@ -218,7 +229,9 @@ def run(session: Session, period: Period, *, municipalities=(), split: str | Non
                 target.values.update(dict.fromkeys(CAPACITY_COLUMNS))  # places are not split by person
             for column, value in counts.items():
                 target.values[column] += value
-    ordered_split = sorted(split_rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type), r.group or ""))
+    ordered_split = sorted(
+        split_rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type), r.group or "")
+    )
     return Survey(period, ordered, totals, split, ordered_split)
 
 
@@ -249,7 +262,9 @@ def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterato
     by_site: dict[int, list[int]] = {}
     for opening_id, (_code, _kind, site_id) in openings.items():
         by_site.setdefault(site_id, []).append(opening_id)
-    query = select(Site.id, Site.site_ref, Site.name, Site.municipality_code).order_by(Site.municipality_code, Site.site_ref)
+    query = select(Site.id, Site.site_ref, Site.name, Site.municipality_code).order_by(
+        Site.municipality_code, Site.site_ref
+    )
     if municipalities:
         query = query.where(Site.municipality_code.in_(municipalities))
     for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
@@ -272,4 +287,10 @@ def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterato
             for column, value in (counts or {}).items():
                 values[column] += value
         for kind in sorted(per_type, key=list(OPENING_TYPES).index):
-            yield {"municipality_code": code, "municipality": names.get(code, ""), "site_ref": site_ref, "site_name": site_name, "opening_type": kind} | per_type[kind]
+            yield {
+                "municipality_code": code,
+                "municipality": names.get(code, ""),
+                "site_ref": site_ref,
+                "site_name": site_name,
+                "opening_type": kind,
+            } | per_type[kind]

@@ -52,18 +52,34 @@ def schedule_problems(
         for field, value in (("days_per_week_min", days_min), ("days_per_week_max", days_max)):
             if not low <= value <= high:
                 problems.append(
-                    (field, _("Rehabilitative work activity is %(low)s–%(high)s days a week (Act 189/2001, 13 §).", low=low, high=high))
+                    (
+                        field,
+                        _(
+                            "Rehabilitative work activity is %(low)s–%(high)s days a week (Act 189/2001, 13 §).",
+                            low=low,
+                            high=high,
+                        ),
+                    )
                 )
         low, high = KTT_HOURS_PER_DAY
         for field, value in (("hours_per_day_min", hours_min), ("hours_per_day_max", hours_max)):
             if not low <= value <= high:
                 problems.append(
-                    (field, _("Rehabilitative work activity is %(low)s–%(high)s hours a day (Act 189/2001, 13 §).", low=low, high=high))
+                    (
+                        field,
+                        _(
+                            "Rehabilitative work activity is %(low)s–%(high)s hours a day (Act 189/2001, 13 §).",
+                            low=low,
+                            high=high,
+                        ),
+                    )
                 )
     return problems
 
 
-def postal_code_problem(code: str, postal, municipality_code: str | None, municipality_names: dict[str, str]) -> str | None:
+def postal_code_problem(
+    code: str, postal, municipality_code: str | None, municipality_names: dict[str, str]
+) -> str | None:
     """Why ``code`` cannot be the postal code of a site in ``municipality_code`` (None if it can).
 
     ``postal`` is the PostalCode row for ``code`` or None when it is not a Kainuu code.
@@ -79,6 +95,8 @@ def postal_code_problem(code: str, postal, municipality_code: str | None, munici
     if municipality_code in municipality_names and postal.municipality_code != municipality_code:
         return _(
             "Postal code %(code)s belongs to %(actual)s, not to municipality %(given)s.",
-            code=code, actual=municipality_names[postal.municipality_code], given=municipality_code,
+            code=code,
+            actual=municipality_names[postal.municipality_code],
+            given=municipality_code,
         )
     return None

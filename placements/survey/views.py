@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import abort, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from placements import clock
-from placements.auditing import audit_event
-from placements.catalogue.filters import municipality_names
 from placements.extensions import db
-from placements.models import Municipality
-from placements.permissions import COORDINATOR, roles_required
+from placements.permissions import COORDINATOR
+from placements.services import reference
 from placements.services import survey as survey_service
 from placements.services.csv_export import csv_stream
-
-bp = Blueprint("survey", __name__)
+from placements.survey import bp
+from placements.web.access import roles_required
+from placements.web.auditing import audit_event
+from placements.web.downloads import csv_response
 
 
 def parse_period(args) -> tuple[survey_service.Period, list[str]]:
@@ -53,7 +52,7 @@ def parse_period(args) -> tuple[survey_service.Period, list[str]]:
 
 
 def _municipalities(args) -> list[str]:
-    known = set(db.session.scalars(select(Municipality.code)))
+    known = reference.municipality_names(db.session)
     return [code for code in args.getlist("municipality") if code in known]
 
 
@@ -71,14 +70,39 @@ def survey_page():
     result = survey_service.run(db.session, period, municipalities=municipalities, split=split)
     previous = survey_service.run(db.session, period.previous(), municipalities=municipalities)
     return render_template(
-        "survey/survey.html", survey=result, previous=previous, errors=errors, args=request.args, municipalities=municipality_names(db.session),
-        chosen=municipalities, split=split, suppressed=request.args.get("suppress") == "1", chart=survey_service.by_municipality(result),
-        columns=survey_service.COLUMNS, placement_columns=survey_service.PLACEMENT_COLUMNS, suppress=survey_service.suppress,
-    )  # fmt: skip
+        "survey/survey.html",
+        survey=result,
+        previous=previous,
+        errors=errors,
+        args=request.args,
+        municipalities=reference.municipality_names(db.session),
+        chosen=municipalities,
+        split=split,
+        suppressed=request.args.get("suppress") == "1",
+        chart=survey_service.by_municipality(result),
+        columns=survey_service.COLUMNS,
+        placement_columns=survey_service.PLACEMENT_COLUMNS,
+        suppress=survey_service.suppress,
+    )
 
 
-SURVEY_CSV_COLUMNS = ("period_start", "period_end", "municipality_code", "municipality", "opening_type", "group") + survey_service.COLUMNS
-SITE_CSV_COLUMNS = ("period_start", "period_end", "municipality_code", "municipality", "site_ref", "site_name", "opening_type") + survey_service.COLUMNS
+SURVEY_CSV_COLUMNS = (
+    "period_start",
+    "period_end",
+    "municipality_code",
+    "municipality",
+    "opening_type",
+    "group",
+) + survey_service.COLUMNS
+SITE_CSV_COLUMNS = (
+    "period_start",
+    "period_end",
+    "municipality_code",
+    "municipality",
+    "site_ref",
+    "site_name",
+    "opening_type",
+) + survey_service.COLUMNS
 
 
 @bp.get("/survey.csv")
@@ -93,8 +117,9 @@ def survey_csv():
     suppressed = request.args.get("suppress") == "1"
     excel_fi = request.args.get("dialect") == "excel-fi"
     by_site = request.args.get("level") == "site"
-    audit_event("survey_exported", object_type="survey", detail=f"period={period.label()} level={'site' if by_site else 'municipality'} split={split or '-'} suppress={int(suppressed)}")
-    db.session.commit()
+    level = "site" if by_site else "municipality"
+    detail = f"period={period.label()} level={level} split={split or '-'} suppress={int(suppressed)}"
+    audit_event("survey_exported", object_type="survey", detail=detail)
     bounds = {"period_start": period.start.isoformat(), "period_end": period.end.isoformat()}
 
     def rows():
@@ -105,13 +130,23 @@ def survey_csv():
         result = survey_service.run(db.session, period, municipalities=municipalities, split=split)
         for row in result.split_rows if split else result.rows:
             values = {k: survey_service.suppress(k, v, suppressed) for k, v in row.values.items()}
-            yield bounds | {"municipality_code": row.municipality_code, "municipality": row.municipality, "opening_type": row.opening_type, "group": row.group or ""} | values
+            yield (
+                bounds
+                | {
+                    "municipality_code": row.municipality_code,
+                    "municipality": row.municipality,
+                    "opening_type": row.opening_type,
+                    "group": row.group or "",
+                }
+                | values
+            )
         if not split:
-            yield bounds | {"municipality": "total"} | {k: survey_service.suppress(k, v, suppressed) for k, v in result.totals.items()}
+            yield (
+                bounds
+                | {"municipality": "total"}
+                | {k: survey_service.suppress(k, v, suppressed) for k, v in result.totals.items()}
+            )
 
     columns = SITE_CSV_COLUMNS if by_site else SURVEY_CSV_COLUMNS
     name = f"survey-{'sites-' if by_site else ''}{period.label()}{'-excel' if excel_fi else ''}.csv"
-    response = Response(stream_with_context(csv_stream(columns, rows(), excel_fi=excel_fi)), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_response(csv_stream(columns, rows(), excel_fi=excel_fi), name)

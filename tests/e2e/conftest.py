@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from placements import create_app
 from placements.extensions import db
 from placements.models import Organisation
+from placements.permissions import SYSTEM
 from placements.services.importer import import_sites
 from placements.services.users import create_user
 from tests.conftest import ROOT, base_config, migrate_database, require
@@ -80,14 +81,24 @@ def live_server(tmp_path_factory, tile_server):
     folder = tmp_path_factory.mktemp("live")
     url = "sqlite:///" + str(folder / "live.db")
     migrate_database(url, folder)
-    app = create_app(base_config(url, folder) | {"MAP_TILES_URL": tile_server + "/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Testitiilet"})
+    app = create_app(
+        base_config(url, folder)
+        | {"MAP_TILES_URL": tile_server + "/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Testitiilet"}
+    )
     with app.app_context():
-        result = import_sites(db.session, (ROOT / "data" / "seed_sites.csv").read_bytes())
+        result = import_sites(db.session, (ROOT / "data" / "seed_sites.csv").read_bytes(), SYSTEM)
         assert result.ok
         organisation = db.session.scalar(select(Organisation).order_by(Organisation.id).limit(1))
         for role, (email, password) in LIVE_ACCOUNTS.items():
-            create_user(db.session, email=email, name=f"Testi {role}", role=role, password=password,
-                        organisation_id=organisation.id if role == "host" else None)
+            create_user(
+                db.session,
+                SYSTEM,
+                email=email,
+                name=f"Testi {role}",
+                role=role,
+                password=password,
+                organisation_id=organisation.id if role == "host" else None,
+            )
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -82,7 +82,11 @@ def test_the_map_asks_nothing_from_outside_but_the_tile_server(page, live_server
     page.goto(live_server + "/map")
     _wait_for_markers(page)
     page.wait_for_load_state("networkidle")
-    outside = [url for url in page.requested if not (url.startswith(live_server + "/") or url.startswith(tile_server + "/") or url.startswith("data:"))]
+    outside = [
+        url
+        for url in page.requested
+        if not (url.startswith(live_server + "/") or url.startswith(tile_server + "/") or url.startswith("data:"))
+    ]
     assert outside == []
     assert any(url.startswith(tile_server + "/") for url in page.requested), "tiles come from MAP_TILES_URL"
     assert [m.text for m in page.console_messages if m.type == "error"] == []

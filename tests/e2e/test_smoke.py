@@ -27,7 +27,9 @@ def test_home_page_in_finnish_then_english_is_accessible(page, live_server):
     page.wait_for_load_state()
 
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("h1").inner_text() == "Places for rehabilitative work activity and supported employment in Kainuu"
+    assert (
+        page.locator("h1").inner_text() == "Places for rehabilitative work activity and supported employment in Kainuu"
+    )
     assert_accessible(page)
     errors = [m.text for m in page.console_messages if m.type == "error"]
     assert errors == []

@@ -16,7 +16,13 @@ def test_import_then_survey_then_download(page, live_server, live_accounts, tmp_
     page.goto(live_server + "/admin/import")
     assert_accessible(page)
     upload = tmp_path / "uudet.csv"
-    upload.write_bytes(csv_bytes([site_row(site_ref="E2E-IMPORT", site_name="Selaintestin paja", places_total="7", places_external="0")], delimiter=";", bom=True))
+    upload.write_bytes(
+        csv_bytes(
+            [site_row(site_ref="E2E-IMPORT", site_name="Selaintestin paja", places_total="7", places_external="0")],
+            delimiter=";",
+            bom=True,
+        )
+    )
     page.get_by_label("Toimipaikkojen CSV-tiedosto").set_input_files(str(upload))
     page.get_by_role("button", name="Tarkista tiedosto").click()
     page.wait_for_load_state()

@@ -80,21 +80,26 @@ def _enforce_session_limits():
         return redirect(url_for("auth.login"))
     if now - seen_at > SEEN_RESOLUTION_SECONDS:
         session["seen_at"] = now
-    if current_user.must_change_password and request.endpoint not in {"auth.change_password", "auth.logout", "main.set_language"}:
+    if current_user.must_change_password and request.endpoint not in {
+        "auth.change_password",
+        "auth.logout",
+        "main.set_language",
+    }:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("auth.change_password"))
     return None
 
 
 def _csrf_failed(error: CSRFError):
-    from placements.auditing import audit_event
-    from placements.errors import render_error
-    from placements.extensions import db
+    from placements.web.auditing import audit_event
+    from placements.web.errors import render_error
+    from placements.web.unit_of_work import discard
 
-    db.session.rollback()
+    discard()
     audit_event("csrf_failed", detail=f"{request.method} {request.endpoint}: {error.description}")
-    db.session.commit()
-    return render_error(400, _("The form had expired or did not come from this service. Reload the page and try again."))
+    return render_error(
+        400, _("The form had expired or did not come from this service. Reload the page and try again.")
+    )
 
 
 def register(app: Flask) -> None:

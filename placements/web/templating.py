@@ -56,9 +56,7 @@ def navigation(user) -> list[tuple[str, object]]:
 
     endpoints = {rule.endpoint for rule in current_app.url_map.iter_rules()}
     return [
-        (url_for(item.endpoint), item.label)
-        for item in NAVIGATION
-        if item.endpoint in endpoints and item.visible(user)
+        (url_for(item.endpoint), item.label) for item in NAVIGATION if item.endpoint in endpoints and item.visible(user)
     ]
 
 
@@ -84,10 +82,9 @@ def label(group: str, code: str | None) -> str:
 
 def municipality_name(code: str | None) -> str:
     from placements.extensions import db
-    from placements.models import Municipality
+    from placements.services import reference
 
-    municipality = db.session.get(Municipality, code) if code else None
-    return municipality.name_fi if municipality else (code or "")
+    return reference.municipality_name(db.session, code)
 
 
 def number(value, digits: int = 1) -> str:

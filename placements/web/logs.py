@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from gunicorn.glogging import Logger
 
-CLIENT_CODE = re.compile(r"K-[0-9A-Z]{4}-[0-9A-Z]{4}")
+from placements.codes import CLIENT_CODE
+
 REDACTED = "K-XXXX-XXXX"
 
 

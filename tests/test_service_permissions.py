@@ -1,0 +1,186 @@
+"""Rules live with the actions: every service that changes or reveals protected data checks
+the acting user itself, so a caller that skips the pages (an e-mail link, a job, a command)
+still cannot act. Each call below is made as a user the rule does not allow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from placements import clock
+from placements.errors import PermissionDenied
+from placements.permissions import SYSTEM
+from placements.services import audit, clients, importer, placements, sites, users
+from placements.services.geocoding import Geocoder
+from tests.builders import csv_bytes, site_row
+
+
+@pytest.fixture
+def world(build):
+    site = build.site(places_total="4", places_external="0")
+    other_site = build.site(site_ref="OTHER-1", organisation="Toinen järjestö ry")
+    worker = build.user("social_worker")
+    colleague = build.user("social_worker")
+    host = build.user("host", organisation=site.organisation)
+    other_host = build.user("host", organisation=other_site.organisation)
+    coordinator = build.user("coordinator")
+    client = build.client(worker)
+    build.needs(client, worker)
+    proposal = build.placement(client, site.openings[0], worker)
+    return {
+        "site": site,
+        "opening": site.openings[0],
+        "other_opening": other_site.openings[0],
+        "worker": worker,
+        "colleague": colleague,
+        "host": host,
+        "other_host": other_host,
+        "coordinator": coordinator,
+        "client": client,
+        "proposal": proposal,
+    }
+
+
+def _opening_values(opening):
+    return {name: getattr(opening, name) for name in sites.OPENING_DETAIL_FIELDS}
+
+
+def _site_values(site):
+    return {name: getattr(site, name) for name in sites.SITE_FIELDS} | {"latitude": None, "longitude": None}
+
+
+CALLS = {
+    "update capacity of another organisation's opening": lambda s, w: sites.update_capacity(
+        s,
+        w["other_opening"],
+        w["host"],
+        expected_version=w["other_opening"].version,
+        places_total=9,
+        places_external=0,
+        status="open",
+        accepting_from=None,
+    ),
+    "confirm another organisation's opening": lambda s, w: sites.confirm(
+        s, w["other_opening"], w["host"], expected_version=w["other_opening"].version
+    ),
+    "edit another organisation's opening": lambda s, w: sites.update_opening(
+        s,
+        w["other_opening"],
+        w["host"],
+        expected_version=w["other_opening"].version,
+        values=_opening_values(w["other_opening"]),
+    ),
+    "a social worker edits an opening": lambda s, w: sites.confirm(
+        s, w["opening"], w["worker"], expected_version=w["opening"].version
+    ),
+    "add an opening to another organisation's site": lambda s, w: sites.create_opening(
+        s, w["other_opening"].site, w["host"], values=_opening_values(w["opening"]), places_total=1, places_external=0
+    ),
+    "a host archives an opening": lambda s, w: sites.archive_opening(
+        s, w["opening"], w["host"], expected_version=w["opening"].version
+    ),
+    "a host creates a site": lambda s, w: sites.save_site(
+        s,
+        None,
+        w["host"],
+        values=_site_values(w["site"]),
+        organisation_id=w["host"].organisation_id,
+        geocoder=Geocoder(s),
+    ),
+    "a host edits another organisation's site": lambda s, w: sites.save_site(
+        s,
+        w["other_opening"].site,
+        w["host"],
+        values=_site_values(w["other_opening"].site),
+        organisation_id=w["other_host"].organisation_id,
+        geocoder=Geocoder(s),
+        expected_version=w["other_opening"].site.version,
+    ),
+    "a host archives a site": lambda s, w: sites.archive_site(
+        s, w["site"], w["host"], expected_version=w["site"].version
+    ),
+    "a host saves an organisation": lambda s, w: sites.save_organisation(
+        s, None, w["host"], values={"name": "Uusi järjestö", "kind": "association"}
+    ),
+    "a host imports a site CSV": lambda s, w: importer.import_sites(
+        s, csv_bytes([site_row(site_ref="NEW-1")]), w["host"]
+    ),
+    "a coordinator creates a client": lambda s, w: clients.create_client(
+        s, w["coordinator"], municipality_code="205", home_postal_code=None, age_band="30-39", gender=None
+    ),
+    "another worker updates a client": lambda s, w: clients.update_client(
+        s, w["client"], w["colleague"], municipality_code="205", home_postal_code=None, age_band="30-39", gender=None
+    ),
+    "another worker reads the needs": lambda s, w: clients.current_needs(s, w["client"], w["colleague"]),
+    "the coordinator reads the needs": lambda s, w: clients.current_needs(s, w["client"], w["coordinator"]),
+    "a host reads the needs": lambda s, w: clients.current_needs(s, w["client"], w["host"]),
+    "another worker saves needs": lambda s, w: clients.save_needs(
+        s, w["client"], w["colleague"], {"wanted_types": ("work_trial",), "languages": ("fi",)}
+    ),
+    "another worker reads the home": lambda s, w: clients.home_location(s, w["client"], w["colleague"]),
+    "another worker closes the client": lambda s, w: clients.close_client(s, w["client"], w["colleague"]),
+    "another worker reopens the client": lambda s, w: clients.reopen_client(s, w["client"], w["colleague"]),
+    "another worker lists the placements": lambda s, w: clients.client_placements(s, w["client"], w["colleague"]),
+    "a coordinator purges clients": lambda s, w: clients.purge_closed(s, w["coordinator"], older_than_days=0),
+    "a host lists clients": lambda s, w: clients.visible_clients_query(w["host"]),
+    "another worker proposes for the client": lambda s, w: placements.propose(
+        s,
+        w["client"],
+        w["opening"],
+        w["colleague"],
+        days_per_week=3,
+        hours_per_day=5.0,
+        start_date=clock.today() + timedelta(days=3),
+        planned_end=clock.today() + timedelta(days=120),
+        note_for_host=None,
+        today=clock.today(),
+    ),
+    "the worker accepts their own proposal": lambda s, w: placements.accept(
+        s, w["proposal"], w["worker"], now=clock.now()
+    ),
+    "another organisation's host accepts": lambda s, w: placements.accept(
+        s, w["proposal"], w["other_host"], now=clock.now()
+    ),
+    "another organisation's host declines": lambda s, w: placements.decline(
+        s, w["proposal"], w["other_host"], reason="Ei käy", now=clock.now()
+    ),
+    "another worker cancels": lambda s, w: placements.cancel(
+        s, w["proposal"], w["colleague"], now=clock.now(), today=clock.today()
+    ),
+    "the coordinator ends a placement": lambda s, w: placements.end(
+        s,
+        w["proposal"],
+        w["coordinator"],
+        ended_on=clock.today(),
+        end_reason="completed",
+        today=clock.today(),
+        now=clock.now(),
+    ),
+    "a worker lists a host's placements": lambda s, w: placements.host_placements(s, w["worker"]),
+    "a host creates an account": lambda s, w: users.create_user(
+        s, w["host"], email="uusi@example.fi", name="Uusi", role="coordinator", password="pitkä ja hyvä salasana"
+    ),
+    "a worker deactivates an account": lambda s, w: users.set_active(s, w["host"], False, by=w["worker"]),
+    "a host resets a password": lambda s, w: users.reset_password(s, w["worker"], by=w["host"]),
+    "a worker moves clients": lambda s, w: users.transfer_clients(s, w["worker"], w["colleague"], by=w["colleague"]),
+    "a worker reads the audit trail": lambda s, w: audit.search_query(w["worker"]),
+    "the command line reads the needs": lambda s, w: clients.current_needs(s, w["client"], SYSTEM),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_a_service_refuses_the_wrong_user(db, world, name):
+    with pytest.raises(PermissionDenied):
+        CALLS[name](db.session, world)
+    db.session.rollback()
+
+
+def test_the_right_users_are_not_refused(db, world):
+    """The same services work for the users the rules allow (the negative tests mean something)."""
+    session = db.session
+    assert clients.current_needs(session, world["client"], world["worker"]) is not None
+    placements.accept(session, world["proposal"], world["host"], now=clock.now())
+    sites.confirm(session, world["opening"], world["host"], expected_version=world["opening"].version)
+    assert audit.search_query(world["coordinator"]) is not None
+    session.rollback()
