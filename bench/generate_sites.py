@@ -1,4 +1,4 @@
-"""Generate invented site CSV data in the import format (DESIGN.md §7).
+"""Generate invented site CSV data in the import format (docs/rules.md §10).
 
     python bench/generate_sites.py --kainuu > data/seed_sites.csv     # the sample data
     python bench/generate_sites.py --sites 10000 > bench/out/sites.csv # a large data set

@@ -170,7 +170,7 @@ KTT_DAYS_PER_WEEK = (1, 4)
 KTT_HOURS_PER_DAY = (4, 8)
 KTT_PERIOD_MONTHS = (3, 24)
 
-# Why an opening does not match a client's needs: one label per hard filter (docs/rules.md §7.1).
+# Why an opening does not match a client's needs: one label per hard filter (docs/rules.md §7.2).
 MATCH_FILTERS = {
     "type": _l("not a kind of place the client is looking for"),
     "status": _l("not taking participants (paused or closed)"),

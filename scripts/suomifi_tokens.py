@@ -91,17 +91,17 @@ def parse(scss: str) -> Tokens:
             index += 1
         elif text.startswith("$", index):
             end = text.index(";", index)
-            name, _, value = text[index + 1:end].partition(":")
+            name, _, value = text[index + 1 : end].partition(":")
             tokens.variables[name.strip()] = " ".join(value.split())
             index = end + 1
         elif text.startswith("@mixin", index):
             brace = text.index("{", index)
-            name = text[index + len("@mixin"):brace].strip()
+            name = text[index + len("@mixin") : brace].strip()
             end = _block_end(text, brace)
-            tokens.mixins[name] = _declarations(text[brace + 1:end - 1])
+            tokens.mixins[name] = _declarations(text[brace + 1 : end - 1])
             index = end
         else:
-            raise ValueError(f"unexpected SCSS at character {index}: {text[index:index + 40]!r}")
+            raise ValueError(f"unexpected SCSS at character {index}: {text[index : index + 40]!r}")
     return tokens
 
 

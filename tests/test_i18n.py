@@ -54,7 +54,7 @@ def test_catalogue_translates_every_string_in_the_code(extracted, locale):
 
 
 def test_finnish_uses_the_agreed_terms():
-    """DESIGN.md §2: the same Finnish term for the same thing everywhere."""
+    """docs/rules.md §1.1: the same Finnish term for the same thing everywhere."""
     with (ROOT / "translations" / "fi" / "LC_MESSAGES" / "messages.po").open("rb") as stream:
         catalogue = {m.id: m.string for m in read_po(stream) if m.id}
     assert catalogue["rehabilitative work activity"] == "kuntouttava työtoiminta"
@@ -65,7 +65,7 @@ def test_finnish_uses_the_agreed_terms():
     assert catalogue["social worker"] == "sosiaaliohjaaja"
     assert catalogue["coordinator"] == "koordinaattori"
     assert catalogue["Sites"] == "Toimipaikat"
-    assert catalogue["data out of date"] == "tiedot vanhentuneet"  # DESIGN.md §5
+    assert catalogue["data out of date"] == "tiedot vanhentuneet"  # docs/rules.md §4.1
 
 
 def test_every_audit_event_the_code_writes_has_a_label():

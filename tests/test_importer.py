@@ -1,4 +1,4 @@
-"""The site CSV importer (DESIGN.md §7): every bad input is named and changes nothing."""
+"""The site CSV importer (docs/rules.md §10): every bad input is named and changes nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md §3 made provable: every route × role × method, and the named checks."""
+"""docs/rules.md §2 made provable: every route × role × method, and the named checks."""
 
 from __future__ import annotations
 

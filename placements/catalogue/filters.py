@@ -1,4 +1,4 @@
-"""Reading the catalogue filters from the query string (docs/rules.md §8), with messages."""
+"""Reading the catalogue filters from the query string (docs/rules.md §8.1), with messages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The data model of DESIGN.md §4, one module per aggregate."""
+"""The data model, one module per aggregate; the constraints are listed in docs/rules.md §14."""
 
 from placements.models.base import Base
 from placements.models.client import Client, Needs, client_shares

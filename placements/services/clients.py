@@ -45,7 +45,7 @@ def identity_code_message() -> str:
 
 
 def check_free_text(problems: dict[str, str], **fields: str | None) -> None:
-    """No personal identity codes in free text (docs/rules.md §6.2)."""
+    """No personal identity codes in free text (docs/rules.md §6.3)."""
     for name, value in fields.items():
         if contains_identity_code(value):
             problems[name] = identity_code_message()

@@ -4,8 +4,8 @@ Accepting runs one conditional UPDATE on the opening,
 ``places_taken = places_taken + 1 WHERE places_taken + places_external < places_total``,
 in the transaction that activates the placement; the CHECK constraint
 ``places_taken + places_external <= places_total`` backs it. So two people, processes or
-app servers can never overbook an opening (docs/rules.md §3.2). Every step takes the acting
-user and checks the rule itself (docs/rules.md §5.2). Services only flush; the unit of work
+app servers can never overbook an opening (docs/rules.md §3.3). Every step takes the acting
+user and checks the rule itself (docs/rules.md §2.2, §5). Services only flush; the unit of work
 commits.
 """
 

@@ -1,4 +1,4 @@
-"""The site CSV format of DESIGN.md §7: columns, reading bytes into rows, writing rows."""
+"""The site CSV format (docs/rules.md §10.1–§10.2): columns, reading bytes into rows, writing rows."""
 
 from __future__ import annotations
 

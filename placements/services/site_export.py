@@ -1,4 +1,4 @@
-"""Exporting sites in the import format, one row per opening (DESIGN.md §7)."""
+"""Exporting sites in the import format, one row per opening (docs/rules.md §10.10)."""
 
 from __future__ import annotations
 

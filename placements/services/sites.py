@@ -2,7 +2,7 @@
 
 Every function takes the acting user and checks the rule itself (docs/rules.md §2), and
 takes the ``version`` of the row as the form showed it: a different current version
-raises ``Conflict`` (docs/rules.md §3.4). Capacity changes write a CapacityEvent, every
+raises ``Conflict`` (docs/rules.md §3.7). Capacity changes write a CapacityEvent, every
 change an AuditEvent. Services only flush; the unit of work commits.
 """
 

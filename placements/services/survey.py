@@ -1,4 +1,4 @@
-"""The survey of places and placements (DESIGN.md §5), aggregated in SQL.
+"""The survey of places and placements (docs/rules.md §9), aggregated in SQL.
 
 Places are as they stood at the end of the period, reconstructed from CapacityEvent
 history (the latest event of each opening before the period ended), so last year's survey

@@ -1,5 +1,5 @@
 """Applying a checked site CSV: organisations, sites and openings created, updated or
-archived, each capacity change recorded (docs/rules.md §10.3)."""
+archived, each capacity change recorded (docs/rules.md §10.6)."""
 
 from __future__ import annotations
 
