@@ -144,6 +144,39 @@ ROLES = {
     "coordinator": _l("coordinator"),
 }
 
+# Notifications (docs/rules.md §15): what happened, who is told. The labels name each kind on
+# the preferences page.
+NOTIFICATION_KINDS = {
+    "proposal_made": _l("A placement is proposed at our opening"),
+    "proposal_reminder": _l("A proposal at our opening has waited five working days"),
+    "proposal_accepted": _l("The host accepted my proposal"),
+    "proposal_declined": _l("The host declined my proposal"),
+    "proposal_unanswered": _l("My proposal has waited five working days"),
+    "placement_cancelled": _l("A proposal or agreed placement was cancelled"),
+    "placement_starting": _l("A placement starts tomorrow"),
+    "placement_ending": _l("A placement ends in two weeks"),
+    "clients_transferred": _l("Clients were moved to me or from me"),
+    "stale_digest": _l("Weekly reminder of our openings whose data is out of date"),
+    "account": _l("My account: set or reset password"),
+}
+# Kinds a user cannot turn off or delay: the mail carries what the user needs to log in.
+ALWAYS_IMMEDIATE = ("account",)
+
+DELIVERIES = {
+    "immediate": _l("E-mail at once"),
+    "daily": _l("Daily summary by e-mail"),
+    "inbox": _l("Only in the registry"),
+}
+
+OUTBOX_STATUSES = {
+    "pending": _l("waiting"),
+    "sending": _l("being sent"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}
+
+USER_LANGUAGES = {"fi": "suomi", "en": "English"}
+
 CAPACITY_EVENT_KINDS = (
     "capacity_changed",
     "confirmed",
@@ -187,6 +220,7 @@ MATCH_FILTERS = {
 
 # Audit trail events (AuditEvent.action) and how /admin/audit names them.
 AUDIT_ACTIONS = {
+    "preferences_saved": _l("notification choices saved"),
     "login_succeeded": _l("logged in"),
     "login_failed": _l("failed login"),
     "logout": _l("logged out"),

@@ -57,6 +57,17 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "fi"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "SQLITE_BUSY_TIMEOUT": _int("SQLITE_BUSY_TIMEOUT", 15),
+        # E-mail (docs/deploy.md, "Mail"): without MAIL_SERVER, messages are written as .eml
+        # files under the instance folder instead of being sent.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Kainuun paikkarekisteri <noreply@localhost>"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        # The registry's public address, for links in e-mail (no request to take it from).
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     }
 
 

@@ -21,14 +21,16 @@ SUPPORTED_LOCALES = ("fi", "en")
 
 
 def select_locale() -> str:
-    """The language chosen in this session, else the default (Finnish).
-
-    Commands run outside a request and use the default language.
-    """
+    """The language chosen in this session, else the logged-in user's, else the default
+    (Finnish). Commands run outside a request and use the default language."""
     if has_request_context():
         chosen = session.get("lang")
         if chosen in SUPPORTED_LOCALES:
             return chosen
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated and current_user.language in SUPPORTED_LOCALES:
+            return current_user.language
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "fi")
     return default if default in SUPPORTED_LOCALES else "fi"
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from placements import permissions
 from placements.models import AuditEvent, Client, User
+from placements.services import notifications, tokens
 from tests.conftest import csrf_token
 
 ANONYMOUS = "anonymous"
@@ -92,6 +93,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api.hsds_services", "GET"): LOGGED_IN,
     ("api.hsds_service", "GET"): LOGGED_IN,
     ("api.openapi", "GET"): EVERYONE,
+    # Notifications: everyone logged in has an inbox; a notification opens only for its recipient.
+    ("inbox.inbox", "GET"): LOGGED_IN,
+    ("inbox.open_notification", "GET"): {"social_worker"},
+    ("inbox.mark_all_read", "POST"): LOGGED_IN,
+    ("inbox.preferences", "GET"): LOGGED_IN,
+    ("inbox.preferences", "POST"): LOGGED_IN,
+    ("admin.outbox", "GET"): COORDINATOR,
+    # The one-click link from the weekly reminder needs no login: the token is the permission.
+    ("inbox.confirm_link", "GET"): EVERYONE,
+    ("inbox.confirm_post", "POST"): EVERYONE,
 }
 # Requests that end what the others need go last, in this order.
 LAST = {"clients.client_close": 1, "catalogue.opening_archive": 2, "catalogue.site_archive": 3, "auth.logout": 4}
@@ -128,6 +139,10 @@ def objects(build):
     person = build.client(worker)
     build.needs(person, worker)
     placement = build.placement(person, site.openings[0], worker)
+    host = build.user("host", organisation=site.organisation, email="matrix-host@example.fi")
+    opening = site.openings[0]
+    notice = notifications.notify(build.session, [worker], "proposal_accepted", params={}, link="/clients")[0]
+    build.session.commit()
     return {
         "worker": worker,
         "code": person.code,
@@ -138,6 +153,8 @@ def objects(build):
         "organisation_id": site.organisation_id,
         "organisation": site.organisation,
         "service_id": site.openings[0].uuid,
+        "notification_id": notice.id,
+        "token": tokens.confirm_token(opening.id, host.id, opening.last_confirmed_at),
     }
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from placements.admin import audit, imports, organisations, stale, users  # noqa: E402, F401  (routes on bp)
+from placements.admin import audit, imports, organisations, outbox, stale, users  # noqa: E402, F401  (routes on bp)

@@ -46,10 +46,12 @@ def in_unit_of_work(command):
 
 
 def register(app: Flask) -> None:
-    from placements.cli import clients, demo, ops, sites, users
+    from placements.cli import clients, demo, notices, ops, sites, users
 
     ops.register()  # db backup|restore join Flask-Migrate's `flask db`
     app.cli.add_command(clients.clients)
     app.cli.add_command(sites.sites)
     app.cli.add_command(users.users)
     app.cli.add_command(demo.demo)
+    app.cli.add_command(notices.outbox_group, name="outbox")
+    app.cli.add_command(notices.notifications_group, name="notifications")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,4 +35,6 @@ def set_language():
     chosen = request.form.get("lang", "")
     if chosen in SUPPORTED_LOCALES:
         session["lang"] = chosen
+        if current_user.is_authenticated:
+            current_user.language = chosen  # e-mail follows the language the user reads
     return redirect(safe_next(request.form.get("next"), url_for("main.index")))

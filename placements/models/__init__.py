@@ -4,6 +4,7 @@ from placements.models.base import Base
 from placements.models.client import Client, Needs, client_shares
 from placements.models.events import AuditEvent, CapacityEvent
 from placements.models.geo import Municipality, PostalCode
+from placements.models.notification import Notification, NotificationPreference, OutboxMessage
 from placements.models.organisation import Organisation
 from placements.models.placement import Placement
 from placements.models.site import Opening, Site
@@ -19,8 +20,11 @@ __all__ = [
     "ImportUpload",
     "Municipality",
     "Needs",
+    "Notification",
+    "NotificationPreference",
     "Opening",
     "Organisation",
+    "OutboxMessage",
     "Placement",
     "PostalCode",
     "Site",

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placements.codes import ROLES
+from placements.codes import ROLES, USER_LANGUAGES
 from placements.models.base import Base, UTCDateTime, one_of, utcnow
 
 
@@ -15,6 +15,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         one_of("role", ROLES, "role_valid"),
+        one_of("language", USER_LANGUAGES, "language_valid"),
         CheckConstraint("role <> 'host' OR organisation_id IS NOT NULL", name="host_has_organisation"),
         CheckConstraint("email = LOWER(email)", name="email_lowercase"),
     )
@@ -30,6 +31,8 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of the user's e-mail (and of the pages, once chosen while logged in).
+    language: Mapped[str] = mapped_column(String(2), default="fi", server_default="fi")
 
     organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
 

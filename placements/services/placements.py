@@ -22,7 +22,7 @@ from placements import permissions
 from placements.codes import KTT_DAYS_PER_WEEK, KTT_HOURS_PER_DAY, KTT_PERIOD_MONTHS
 from placements.errors import Refused
 from placements.models import Client, Opening, Placement, User
-from placements.services import audit, capacity
+from placements.services import audit, capacity, notifications
 from placements.services.clients import OPEN_PLACEMENT_STATUSES, check_free_text
 
 
@@ -176,6 +176,7 @@ def propose(
     )
     session.add(placement)
     session.flush()
+    notifications.proposal_made(session, placement, user)
     audit.record(
         session,
         "placement_proposed",
@@ -234,6 +235,7 @@ def accept(session: Session, placement: Placement, user: User, *, now: datetime)
         purpose="placement",
     )
     session.flush()
+    notifications.proposal_decided(session, placement, user, accepted=True)
 
 
 def decline(session: Session, placement: Placement, user: User, *, reason: str, now: datetime) -> None:
@@ -266,6 +268,7 @@ def decline(session: Session, placement: Placement, user: User, *, reason: str, 
         purpose="placement",
     )
     session.flush()
+    notifications.proposal_decided(session, placement, user, accepted=False)
 
 
 def _release_place(session: Session, opening_id: int, placement_id: int, user: User, now: datetime) -> None:
@@ -313,6 +316,7 @@ def cancel(session: Session, placement: Placement, user: User, *, now: datetime,
         purpose="placement",
     )
     session.flush()
+    notifications.placement_cancelled(session, placement, user)
 
 
 def end(

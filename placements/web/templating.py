@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from placements import codes, permissions
+from placements import codes, formats, permissions
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("admin.stale_overview", _l("Stale data"), permissions.can_manage_registry),
     NavItem("admin.user_list", _l("Users"), permissions.can_manage_users),
     NavItem("admin.audit_log", _l("Audit trail"), permissions.can_view_audit),
+    NavItem("admin.outbox", _l("E-mail"), permissions.can_manage_users),
 ]
 
 
@@ -58,6 +60,16 @@ def navigation(user) -> list[tuple[str, object]]:
     return [
         (url_for(item.endpoint), item.label) for item in NAVIGATION if item.endpoint in endpoints and item.visible(user)
     ]
+
+
+def unread_notifications() -> int:
+    """How many unread notifications the logged-in user has (shown in every page's header)."""
+    from placements.extensions import db
+    from placements.services.notifications import unread_count
+
+    if not current_user.is_authenticated:
+        return 0
+    return unread_count(db.session, current_user)
 
 
 def url_with_args(endpoint: str, args, **changes) -> str:
@@ -87,15 +99,6 @@ def municipality_name(code: str | None) -> str:
     return reference.municipality_name(db.session, code)
 
 
-def number(value, digits: int = 1) -> str:
-    """A number in the current locale (decimal comma in Finnish), without needless zeros."""
-    if value is None:
-        return ""
-    if float(value).is_integer():
-        return format_decimal(int(value))
-    return format_decimal(round(float(value), digits))
-
-
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         navigation=navigation,
@@ -103,12 +106,15 @@ def register(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "fi"),
         current_user=current_user,
     )
-    app.jinja_env.filters["date"] = lambda value: format_date(value, "short") if value else ""
-    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "d.M.yyyy HH.mm") if value else ""
+    app.jinja_env.filters["date"] = formats.day
+    app.jinja_env.filters["datetime"] = formats.moment
+    app.jinja_env.filters["moment"] = formats.moment
+    app.jinja_env.filters["fromjson"] = json.loads
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["url_with_args"] = url_with_args
     app.jinja_env.globals.update(
         OPENING_TYPES=codes.OPENING_TYPES, ACCESSIBILITY=codes.ACCESSIBILITY, TASK_AREAS=codes.TASK_AREAS
     )
-    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["number"] = formats.number
     app.jinja_env.filters["municipality"] = municipality_name

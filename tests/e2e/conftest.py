@@ -76,14 +76,27 @@ def tile_server():
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, tile_server):
-    """The real app served by a real HTTP server in a thread, on its own SQLite database."""
+def mail_server():
+    """A real SMTP server on loopback that receives the live app's e-mail."""
+    from tests.mail_server import MailServer
+
+    server = MailServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, tile_server, mail_server):
+    """The real app on its own SQLite database, with the sample data and one account per role."""
     folder = tmp_path_factory.mktemp("live")
     url = "sqlite:///" + str(folder / "live.db")
     migrate_database(url, folder)
     app = create_app(
         base_config(url, folder)
         | {"MAP_TILES_URL": tile_server + "/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Testitiilet"}
+        | mail_server.config()
     )
     with app.app_context():
         result = import_sites(db.session, (ROOT / "data" / "seed_sites.csv").read_bytes(), SYSTEM)
@@ -101,7 +114,13 @@ def live_server(tmp_path_factory, tile_server):
             )
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The live app served by a real HTTP server in a thread."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -141,6 +160,10 @@ def log_in_as(page, live_server, account) -> None:
     page.get_by_label("Salasana").fill(password)
     page.get_by_role("button", name="Kirjaudu sisään").click()
     page.wait_for_load_state()
+    if page.locator("html").get_attribute("lang") != "fi":
+        # The account remembers the last language chosen; the tests start in Finnish.
+        page.get_by_role("button", name="Suomeksi").click()
+        page.wait_for_load_state()
 
 
 def open_site_popup(page, site_id: str) -> str:
