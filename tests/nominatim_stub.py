@@ -24,7 +24,9 @@ class NominatimStub:
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 url = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(url.query).items()}
-                stub.requests.append({"path": url.path, "params": params, "headers": dict(self.headers), "at": time.monotonic()})
+                stub.requests.append(
+                    {"path": url.path, "params": params, "headers": dict(self.headers), "at": time.monotonic()}
+                )
                 key = params.get("street") or params.get("postalcode", "")
                 answer = stub.answers.get(key, ("empty",))
                 if answer[0] == "slow":
@@ -61,5 +63,8 @@ class NominatimStub:
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        try:
+            self.server.shutdown()
+            self.thread.join(timeout=10)
+        finally:
+            self.server.server_close()
