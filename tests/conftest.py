@@ -198,9 +198,35 @@ def post_form(client, path: str, data: dict | None = None, token_from: str = "/"
 
 
 # --- Guards for the whole run -----------------------------------------------------------------
-# No test may leave a process behind: whatever a test starts, it stops.
+# Under CI=true every test must run: a skip or an xfail, however it comes about (a marker,
+# pytest.skip in a test or fixture, pytest.importorskip, pytest.xfail), fails the run.
+# And no test may leave a process behind: whatever a test starts, it stops.
 
+_not_run: list[str] = []
 _left_behind: list[str] = []
+
+
+def _reason(report) -> str:
+    if hasattr(report, "wasxfail"):
+        return report.wasxfail or "xfail"
+    if isinstance(report.longrepr, tuple):  # (file, line, "Skipped: reason")
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return str(report.longrepr)
+
+
+def pytest_runtest_logreport(report):
+    if hasattr(report, "wasxfail"):
+        kind = "xpassed" if report.passed else "xfailed"
+    elif report.skipped:
+        kind = "skipped"
+    else:
+        return
+    _not_run.append(f"{kind} {report.nodeid} ({report.when}): {_reason(report)}")
+
+
+def pytest_collectreport(report):
+    if report.skipped:  # a whole module: pytest.importorskip or pytest.skip(allow_module_level=True)
+        _not_run.append(f"skipped {report.nodeid} (collection): {_reason(report)}")
 
 
 def _processes() -> dict[int, tuple[str, int, int]]:
@@ -258,7 +284,7 @@ def _stop_leftovers(pids: list[int]) -> None:
 
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_sessionfinish(session):
-    """After every fixture is torn down: fail the run if a process is left.
+    """After every fixture is torn down: fail the run for skips under CI and for leftover processes.
 
     ``trylast`` makes this the innermost wrapper: it runs after the fixtures' teardown and
     before the terminal summary, which lists what it found."""
@@ -271,11 +297,15 @@ def pytest_sessionfinish(session):
         if left:
             _left_behind.extend(describe(pid) for pid in left)
             _stop_leftovers(left)
-        if _left_behind and session.exitstatus == pytest.ExitCode.OK:
+        if (_left_behind or (IN_CI and _not_run)) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):
+    if IN_CI and _not_run:
+        terminalreporter.section("not run, which CI=true does not allow", sep="=", red=True, bold=True)
+        for line in _not_run:
+            terminalreporter.line(line, red=True)
     if _left_behind:
         terminalreporter.section("processes the tests left running (now killed)", sep="=", red=True, bold=True)
         for line in _left_behind:

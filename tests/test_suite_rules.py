@@ -1,4 +1,5 @@
-"""Rules for the test suite itself: no test leaves a process running (the guard in conftest.py)."""
+"""Rules for the test suite itself: nothing is skipped under CI=true, and no test leaves a
+process running (the guards in conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,64 @@ from tests.conftest import ROOT, describe
 # --- the guards in conftest.py, run on a small suite of their own ---------------------------------
 
 GUARDED_CONFTEST = """
-from tests.conftest import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 - the hooks under test
+from tests.conftest import (  # noqa: F401 - the hooks under test
+    pytest_collectreport, pytest_runtest_logreport, pytest_sessionfinish, pytest_terminal_summary,
+)
+"""
+
+EVERY_WAY_NOT_TO_RUN = """
+import pytest
+
+
+@pytest.fixture
+def missing_service():
+    pytest.skip("service not running")
+
+
+def test_runs():
+    pass
+
+
+@pytest.mark.skip(reason="marked")
+def test_marked_skip():
+    pass
+
+
+@pytest.mark.skipif(True, reason="condition")
+def test_skipif():
+    pass
+
+
+def test_skip_call():
+    pytest.skip("inside the test")
+
+
+def test_skip_in_fixture(missing_service):
+    pass
+
+
+@pytest.mark.xfail(reason="known bug")
+def test_xfail():
+    assert False
+
+
+@pytest.mark.xfail(reason="maybe fixed")
+def test_xpass():
+    pass
+
+
+def test_xfail_call():
+    pytest.xfail("imperative")
+"""
+
+SKIPPED_MODULE = """
+import pytest
+
+pytest.importorskip("no_such_module_anywhere")
+
+
+def test_never_collected():
+    pass
 """
 
 
@@ -26,6 +84,32 @@ def run_suite(folder: Path, files: dict[str, str], ci: bool) -> subprocess.Compl
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(folder)]
     # run() kills the inner pytest if it overruns the timeout: it never outlives this test.
     return subprocess.run([*command, str(folder)], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_under_ci_any_skip_or_xfail_fails_the_run_and_is_listed(tmp_path):
+    files = {"test_kinds.py": EVERY_WAY_NOT_TO_RUN, "test_module_skip.py": SKIPPED_MODULE}
+    result = run_suite(tmp_path, files, ci=True)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "not run, which CI=true does not allow" in output
+    for line in [
+        "skipped test_kinds.py::test_marked_skip (setup): marked",
+        "skipped test_kinds.py::test_skipif (setup): condition",
+        "skipped test_kinds.py::test_skip_call (call): inside the test",
+        "skipped test_kinds.py::test_skip_in_fixture (setup): service not running",
+        "xfailed test_kinds.py::test_xfail (call): known bug",
+        "xpassed test_kinds.py::test_xpass (call): maybe fixed",
+        "xfailed test_kinds.py::test_xfail_call (call): imperative",
+        "skipped test_module_skip.py (collection): could not import 'no_such_module_anywhere'",
+    ]:
+        assert line in output, output
+    assert "test_runs " not in output.split("not run, which CI=true does not allow")[1]
+
+
+def test_without_ci_skips_are_allowed(tmp_path):
+    result = run_suite(tmp_path, {"test_kinds.py": EVERY_WAY_NOT_TO_RUN}, ci=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not run, which CI=true does not allow" not in result.stdout
 
 
 def test_a_process_left_running_fails_the_run_and_is_stopped(tmp_path):
