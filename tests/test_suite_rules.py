@@ -1,9 +1,10 @@
-"""Rules for the test suite itself: nothing is skipped under CI=true, and no test leaves a
-process running (the guards in conftest.py)."""
+"""Rules for the test suite itself: everything it needs is in the repository, nothing is
+skipped under CI=true, and no test leaves a process running (the guards in conftest.py)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,67 @@ import uuid
 from pathlib import Path
 
 from tests.conftest import ROOT, describe
+
+TESTS = ROOT / "tests"
+TEXT_FILES = {".py", ".ini", ".cfg", ".toml", ".txt", ".md", ".yml", ".yaml"}
+
+# Ways a test could read something from outside the repository. Each pattern is written so
+# that it does not match its own source text.
+OUTSIDE = {
+    "the folder above the repository": r"\bROOT\s*\.\s*parents?\b",
+    "a relative path that climbs out": r"""(?:^|[\s"'/(=])\.\.(?:[/\\"')]|$)""",
+    "the parent-folder name in os": r"\bos\s*\.\s*pardir\b",
+    "the home folder": r"\bPath\s*\.\s*home\s*\(|expanduser\s*\(|[\"']~/",
+    "an absolute path to shared or user files": r"[\"'](?:/work|/home|/root|/shared|/mnt|/srv|/opt|/data)/",
+}
+
+
+def _escapes_the_repository(path: Path, text: str) -> list[str]:
+    """Path(__file__).parent chains and .parents[n] that reach above the repository's root."""
+    depth = len(path.relative_to(ROOT).parts) - 1  # tests/x.py: parents[1] is the root
+    found = []
+    for chain in re.findall(r"__file__\s*\)(?:\s*\.\s*resolve\s*\(\s*\))?((?:\s*\.\s*parent\b)+)", text):
+        if chain.count("parent") - 1 > depth:
+            found.append(f"Path(__file__){''.join(chain.split())}")
+    found += [f"parents[{n}]" for n in re.findall(r"\bparents\s*\[\s*(\d+)\s*\]", text) if int(n) > depth]
+    return found
+
+
+def test_the_tests_read_nothing_from_outside_the_repository():
+    files = [ROOT / "pytest.ini"] + [
+        path for path in TESTS.rglob("*") if path.suffix in TEXT_FILES and "__pycache__" not in path.parts
+    ]
+    assert TESTS / "test_api.py" in files and TESTS / "conftest.py" in files
+    found = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            found += [f"{path.relative_to(ROOT)}:{line_number}: {name}: {line.strip()}"
+                      for name, pattern in OUTSIDE.items() if re.search(pattern, line)]  # fmt: skip
+        found += [f"{path.relative_to(ROOT)}: {escape}" for escape in _escapes_the_repository(path, text)]
+    assert found == []
+
+
+def test_the_outside_path_check_recognises_what_it_looks_for():
+    # Put together from pieces, so that this file's own source passes the check above.
+    up, parent = "." + ".", ".parent"
+    examples = {
+        "the folder above the repository": f'HSDS = ROOT{parent} / "x"',
+        "a relative path that climbs out": f'open("{up}/x/schema.json")',
+        "the parent-folder name in os": "Path(os" + ".pardir)",
+        "the home folder": "Path" + ".home() / 'x'",
+        "an absolute path to shared or user files": 'Path("' + "/work" + '/x")',
+    }
+    for name, line in examples.items():
+        assert re.search(OUTSIDE[name], line), name
+    assert not any(re.search(pattern, 'ROOT / "tests" / "hsds-3.1"') for pattern in OUTSIDE.values())
+    assert not any(re.search(pattern, "def f(): ...") for pattern in OUTSIDE.values())
+    here = "Path(__file__).resolve()"
+    assert _escapes_the_repository(TESTS / "x.py", here + parent * 3)
+    assert not _escapes_the_repository(TESTS / "x.py", here + parent * 2)
+    assert _escapes_the_repository(TESTS / "x.py", "Path(__file__).parents" + "[2]")
+    assert not _escapes_the_repository(TESTS / "e2e" / "x.py", "Path(__file__).parents" + "[2]")
+
 
 # --- the guards in conftest.py, run on a small suite of their own ---------------------------------
 
