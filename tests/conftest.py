@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextvars
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,118 @@ def post_form(client, path: str, data: dict | None = None, token_from: str = "/"
     payload = {"csrf_token": csrf_token(client, token_from)}
     payload.update(data or {})
     return client.post(path, data=payload)
+
+
+# --- Guards for the whole run -----------------------------------------------------------------
+# Under CI=true every test must run: a skip or an xfail, however it comes about (a marker,
+# pytest.skip in a test or fixture, pytest.importorskip, pytest.xfail), fails the run.
+# And no test may leave a process behind: whatever a test starts, it stops.
+
+_not_run: list[str] = []
+_left_behind: list[str] = []
+
+
+def _reason(report) -> str:
+    if hasattr(report, "wasxfail"):
+        return report.wasxfail or "xfail"
+    if isinstance(report.longrepr, tuple):  # (file, line, "Skipped: reason")
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return str(report.longrepr)
+
+
+def pytest_runtest_logreport(report):
+    if hasattr(report, "wasxfail"):
+        kind = "xpassed" if report.passed else "xfailed"
+    elif report.skipped:
+        kind = "skipped"
+    else:
+        return
+    _not_run.append(f"{kind} {report.nodeid} ({report.when}): {_reason(report)}")
+
+
+def pytest_collectreport(report):
+    if report.skipped:  # a whole module: pytest.importorskip or pytest.skip(allow_module_level=True)
+        _not_run.append(f"skipped {report.nodeid} (collection): {_reason(report)}")
+
+
+def _processes() -> dict[int, tuple[str, int, int]]:
+    """Every process on the machine: pid -> (state, parent pid, process group), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended while we looked
+            continue
+        state, ppid, group = stat[stat.rindex(")") + 2 :].split()[:3]  # after "pid (command) "
+        found[int(entry.name)] = (state, int(ppid), int(group))
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, and by those, and so on (zombies included)."""
+    processes = _processes()
+    result, parents = [], {pid}
+    while parents:
+        children = [child for child, (_, ppid, _) in processes.items() if ppid in parents and child not in result]
+        result += children
+        parents = set(children)
+    return result
+
+
+def running_in_group(group: int) -> list[int]:
+    """The live processes of a process group (zombies have ended; only their parent can reap them)."""
+    return [pid for pid, (state, _, pgid) in _processes().items() if pgid == group and state != "Z"]
+
+
+def describe(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = "(ended)"
+    return f"pid {pid}: {command[:300] or '(zombie)'}"
+
+
+def _stop_leftovers(pids: list[int]) -> None:
+    """Kill what a test left running, so one bad test does not slow or break the rest of the machine."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        try:
+            os.waitpid(pid, 0)  # our own children: reap them (a killed process ends at once)
+        except ChildProcessError:  # a grandchild, or reaped already
+            pass
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_sessionfinish(session):
+    """After every fixture is torn down: fail the run for skips under CI and for leftover processes.
+
+    ``trylast`` makes this the innermost wrapper: it runs after the fixtures' teardown and
+    before the terminal summary, which lists what it found."""
+    try:
+        return (yield)
+    finally:
+        deadline = time.monotonic() + 5  # time for processes that were just told to stop
+        while (left := descendants(os.getpid())) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if left:
+            _left_behind.extend(describe(pid) for pid in left)
+            _stop_leftovers(left)
+        if (_left_behind or (IN_CI and _not_run)) and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if IN_CI and _not_run:
+        terminalreporter.section("not run, which CI=true does not allow", sep="=", red=True, bold=True)
+        for line in _not_run:
+            terminalreporter.line(line, red=True)
+    if _left_behind:
+        terminalreporter.section("processes the tests left running (now killed)", sep="=", red=True, bold=True)
+        for line in _left_behind:
+            terminalreporter.line(line, red=True)

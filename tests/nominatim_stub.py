@@ -63,5 +63,8 @@ class NominatimStub:
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        try:
+            self.server.shutdown()
+            self.thread.join(timeout=10)
+        finally:
+            self.server.server_close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+from multiprocessing import resource_tracker
 
+import pytest
 from sqlalchemy import func, select
 
 from placements.models import CapacityEvent, Opening, Placement
@@ -12,7 +15,46 @@ from tests.concurrency_worker import accept_placements
 PROCESSES, ATTEMPTS, FREE = 8, 5, 10
 
 
-def test_eight_processes_never_overbook(app, db, build, tmp_path):
+def _race(url: str, instance_path: str, ids: list[int], host_id: int) -> tuple[list[dict], list[int | None]]:
+    """Each process tries ATTEMPTS acceptances at once; their reports and exit codes.
+    Whatever happens, no process is left running."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    processes = [
+        context.Process(
+            target=accept_placements,
+            args=(url, instance_path, ids[n * ATTEMPTS : (n + 1) * ATTEMPTS], host_id, barrier, results),
+        )
+        for n in range(PROCESSES)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        outcomes = [results.get(timeout=120) for _ in processes]
+        for process in processes:
+            process.join(timeout=30)
+        return outcomes, [process.exitcode for process in processes]
+    finally:
+        for process in processes:
+            if process.pid is not None and process.is_alive():  # only when something above failed
+                process.kill()
+                process.join(timeout=10)
+        results.close()
+        results.join_thread()
+
+
+@pytest.fixture
+def stop_resource_tracker():
+    """Processes started with "spawn" start multiprocessing's resource tracker, which would
+    otherwise run until pytest exits. Stop it once the test's semaphores are gone."""
+    try:
+        yield
+    finally:
+        gc.collect()  # a collected semaphore unregisters itself, which needs the tracker
+        resource_tracker._resource_tracker._stop()  # the stdlib's own shutdown (3.11.7+)
+
+
+def test_eight_processes_never_overbook(app, db, build, tmp_path, stop_resource_tracker):
     site = build.site(
         opening_type="work_trial",
         opening_title="Kilpailtu",
@@ -29,22 +71,9 @@ def test_eight_processes_never_overbook(app, db, build, tmp_path):
     url, host_id, opening_id = db.engine.url.render_as_string(hide_password=False), host.id, opening.id
     db.session.remove()
 
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(PROCESSES), context.Queue()
-    processes = [
-        context.Process(
-            target=accept_placements,
-            args=(url, str(tmp_path), ids[n * ATTEMPTS : (n + 1) * ATTEMPTS], host_id, barrier, results),
-        )
-        for n in range(PROCESSES)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
-        assert process.exitcode == 0
+    outcomes, exit_codes = _race(url, str(tmp_path), ids, host_id)
 
+    assert exit_codes == [0] * PROCESSES
     assert [error for o in outcomes for error in o["errors"]] == []
     assert sum(o["started"] for o in outcomes) == FREE
     assert sum(o["no_free_place"] for o in outcomes) == PROCESSES * ATTEMPTS - FREE

@@ -17,6 +17,17 @@ def form_token(client, path):
     return csrf_token(client, path)
 
 
+def field_error(html: str, field: str) -> str | None:
+    """The error message shown under a form field, if any."""
+    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', html, re.S)
+    return match.group(1) if match else None
+
+
+def flashed(client, path: str) -> str:
+    """The page the user lands on, with its flashed messages."""
+    return client.get(path).get_data(as_text=True)
+
+
 @pytest.fixture
 def host_site(build):
     return build.site()
@@ -75,10 +86,8 @@ def test_an_edit_on_a_stale_form_is_refused_with_the_current_values(client, db, 
     log_in(other, colleague.email, PASSWORD)
     assert capacity_post(other, opening, places_total=7).status_code == 302
 
-    response = client.post(
-        f"/openings/{opening.id}/capacity",
-        data={"csrf_token": token, "version": 1, "places_total": 3, "places_external": 0, "status": "open"},
-    )
+    stale = {"csrf_token": token, "version": 1, "places_total": 3, "places_external": 0, "status": "open"}
+    response = client.post(f"/openings/{opening.id}/capacity", data=stale)
 
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -93,12 +102,8 @@ def test_a_host_cannot_change_another_organisations_opening(client, db, build, h
     opening = other.openings[0]
     before = (opening.places_total, opening.version)
 
-    for path in (
-        f"/openings/{opening.id}/capacity",
-        f"/openings/{opening.id}/edit",
-        f"/sites/{other.id}/edit",
-        f"/sites/{other.id}/openings/new",
-    ):
+    paths = (f"/openings/{opening.id}/capacity", f"/openings/{opening.id}/edit")
+    for path in (*paths, f"/sites/{other.id}/edit", f"/sites/{other.id}/openings/new"):
         assert client.get(path).status_code == 403, path
     response = capacity_post(client, opening, places_total=1, places_external=0)
     confirm = client.post(f"/openings/{opening.id}/confirm", data={"csrf_token": form_token(client, "/my/sites")})
@@ -107,23 +112,21 @@ def test_a_host_cannot_change_another_organisations_opening(client, db, build, h
     db.session.expire_all()
     current = db.session.get(Opening, opening.id)
     assert (current.places_total, current.version) == before
-    assert (
-        db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied"))
-        >= 6
+    denied = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission_denied")
     )
+    assert denied >= 6
 
 
 def test_confirming_unchanged_data_takes_one_click(client, db, build, login):
     site = build.site(last_confirmed="2026-01-02")
     login(build.user("host", organisation=site.organisation))
     assert "Tarkista nämä ensin" in client.get("/my/sites").get_data(as_text=True)
-    assert "Keittiöapulainen" in re.search(
-        r'<ul class="stale-list">(.*?)</ul>', client.get("/my/sites").get_data(as_text=True), re.S
-    ).group(1)
+    stale_list = re.search(r'<ul class="stale-list">(.*?)</ul>', client.get("/my/sites").get_data(as_text=True), re.S)
+    assert "Keittiöapulainen" in stale_list.group(1)
 
-    response = client.post(
-        f"/openings/{site.openings[0].id}/confirm", data={"csrf_token": form_token(client, "/my/sites"), "version": 1}
-    )
+    form = {"csrf_token": form_token(client, "/my/sites"), "version": 1}
+    response = client.post(f"/openings/{site.openings[0].id}/confirm", data=form)
 
     assert response.status_code == 302
     assert "Kaikkien tehtäviesi tiedot on vahvistettu" in client.get("/my/sites").get_data(as_text=True)
@@ -142,14 +145,22 @@ def test_capacity_cannot_drop_below_active_placements(client, db, host_site, hos
     assert db.session.get(Opening, opening.id).places_total == 5
 
 
-def test_negative_or_missing_numbers_are_explained(client, db, host_site, host):
-    response = capacity_post(client, host_site.openings[0], places_total=-1, places_external="")
+def test_negative_or_missing_numbers_are_explained_and_nothing_is_saved(client, db, host_site, host):
+    opening = host_site.openings[0]
+    events_before = db.session.scalar(select(func.count()).select_from(CapacityEvent))
+    response = capacity_post(client, opening, places_total=-1, places_external="")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Tarkista lomake" in html
+    assert field_error(html, "places_total") == "Täytyy olla välillä 0 - 10000."
+    assert field_error(html, "places_external") == "Pakollinen."
+    db.session.expire_all()
+    stored = db.session.get(Opening, opening.id)
+    assert (stored.places_total, stored.places_external, stored.version) == (5, 1, 1)
+    assert db.session.scalar(select(func.count()).select_from(CapacityEvent)) == events_before
 
 
 def test_opening_edit_checks_ktt_limits(client, db, host_site, host):
-    opening = host_site.openings[0]
+    opening = host_site.openings[0]  # KTT, 2–4 days a week, kitchen and cleaning, medium social intensity
     data = {
         "csrf_token": form_token(client, f"/openings/{opening.id}/edit"),
         "version": opening.version,
@@ -165,11 +176,21 @@ def test_opening_edit_checks_ktt_limits(client, db, host_site, host):
         "languages": ["fi"],
     }
     response = client.post(f"/openings/{opening.id}/edit", data=data)
-    assert response.status_code == 200 and "1–4 päivänä viikossa" in response.get_data(as_text=True)
-    data["days_per_week_max"] = 4
-    assert client.post(f"/openings/{opening.id}/edit", data=data).status_code == 302
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    limit = "Kuntouttavaa työtoimintaa on 1–4 päivänä viikossa (laki 189/2001, 13 §)."
+    assert field_error(html, "days_per_week_max") == limit
     db.session.expire_all()
-    assert db.session.get(Opening, opening.id).days_per_week_max == 4
+    refused = db.session.get(Opening, opening.id)
+    assert (refused.days_per_week_min, refused.days_per_week_max, refused.task_areas) == (2, 4, ("cleaning", "kitchen"))
+
+    data["days_per_week_max"] = 3
+    response = client.post(f"/openings/{opening.id}/edit", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/my/sites"
+    db.session.expire_all()
+    saved = db.session.get(Opening, opening.id)
+    assert (saved.days_per_week_min, saved.days_per_week_max, saved.task_areas) == (1, 3, ("kitchen",))
+    assert (saved.social_intensity, saved.version) == ("low", 2)
 
 
 @pytest.fixture
@@ -187,12 +208,12 @@ def test_business_id_check_digit_is_verified(client, db, coordinator):
         "business_id": "1234567-2",
     }
     html = client.post("/admin/organisations", data=data).get_data(as_text=True)
-    assert "ei ole kelvollinen Y-tunnus" in html
+    assert "ei ole kelvollinen Y-tunnus" in field_error(html, "business_id")
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "Uusi Osuuskunta")) is None
     data["business_id"] = "1234567-1"
     assert client.post("/admin/organisations", data=data).status_code == 302
-    assert (
-        db.session.scalar(select(Organisation.business_id).where(Organisation.name == "Uusi Osuuskunta")) == "1234567-1"
-    )
+    saved = db.session.scalar(select(Organisation).where(Organisation.name == "Uusi Osuuskunta"))
+    assert (saved.business_id, saved.kind) == ("1234567-1", "social_enterprise")
 
 
 def test_coordinator_creates_a_site_and_its_opening(client, db, build, coordinator):
@@ -210,6 +231,7 @@ def test_coordinator_creates_a_site_and_its_opening(client, db, build, coordinat
     site = db.session.scalar(select(Site).where(Site.name == "Uusi paja"))
     assert response.headers["Location"] == f"/sites/{site.id}/openings/new"
     assert site.geocode_precision == "municipality" and site.municipality_code == "765"
+    assert (site.street_address, site.postal_code, site.accessibility) == ("Ratakatu 3", "88600", ("elevator",))
 
     data = {
         "csrf_token": form_token(client, response.headers["Location"]),
@@ -228,10 +250,10 @@ def test_coordinator_creates_a_site_and_its_opening(client, db, build, coordinat
     }
     assert client.post(response.headers["Location"], data=data).status_code == 302
     opening = db.session.scalar(select(Opening).where(Opening.title == "Pajatyöt"))
+    assert (opening.site_id, opening.type, opening.task_areas) == (site.id, "work_trial", ("carpentry",))
     assert opening.free_places == 2
-    assert (
-        db.session.scalar(select(CapacityEvent.places_total_after).where(CapacityEvent.opening_id == opening.id)) == 2
-    )
+    event = db.session.scalar(select(CapacityEvent).where(CapacityEvent.opening_id == opening.id))
+    assert event.places_total_after == 2
 
 
 def test_site_form_refuses_a_postal_code_of_another_municipality(client, db, host_site, coordinator):
@@ -245,22 +267,22 @@ def test_site_form_refuses_a_postal_code_of_another_municipality(client, db, hos
         "municipality_code": "205",
     }
     html = client.post(f"/sites/{host_site.id}/edit", data=data).get_data(as_text=True)
-    assert "Postinumero 88600 kuuluu kuntaan Sotkamo" in html
+    assert field_error(html, "postal_code") == "Postinumero 88600 kuuluu kuntaan Sotkamo eikä kuntaan 205."
+    db.session.expire_all()
+    site = db.session.get(Site, host_site.id)
+    assert (site.name, site.street_address, site.postal_code) == ("Testikeittiö", "Kauppakatu 1", "87100")
+    assert site.version == 1
 
 
 def test_archiving_keeps_the_rows(client, db, build, coordinator):
-    site = build.sites(site_row(), site_row(opening_type="work_trial", opening_title="Toinen", days_per_week_max="5"))[
-        0
-    ]
+    second_opening = site_row(opening_type="work_trial", opening_title="Toinen", days_per_week_max="5")
+    site = build.sites(site_row(), second_opening)[0]
     first, second = site.openings
     token = form_token(client, f"/sites/{site.id}")
-    assert (
-        client.post(f"/openings/{first.id}/archive", data={"csrf_token": token, "version": first.version}).status_code
-        == 302
-    )
-    assert (
-        client.post(f"/sites/{site.id}/archive", data={"csrf_token": token, "version": site.version}).status_code == 302
-    )
+    response = client.post(f"/openings/{first.id}/archive", data={"csrf_token": token, "version": first.version})
+    assert response.status_code == 302
+    response = client.post(f"/sites/{site.id}/archive", data={"csrf_token": token, "version": site.version})
+    assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Site, site.id).archived_at is not None
     assert all(o.archived_at is not None and o.status == "closed" for o in db.session.scalars(select(Opening)))
@@ -271,20 +293,22 @@ def test_an_opening_with_active_placements_cannot_be_archived(client, db, build,
     opening = build.opening()
     opening.places_taken = 1
     db.session.commit()
-    client.post(
-        f"/openings/{opening.id}/archive", data={"csrf_token": form_token(client, "/"), "version": opening.version}
-    )
+    form = {"csrf_token": form_token(client, "/"), "version": opening.version}
+    response = client.post(f"/openings/{opening.id}/archive", data=form)
+    assert response.headers["Location"] == f"/sites/{opening.site_id}"
+    page = flashed(client, response.headers["Location"])
+    assert "Tehtävässä on 1 käynnissä olevaa sijoitusta; päätä ne ennen arkistointia." in page
+    assert "arkistoitiin" not in page
     db.session.expire_all()
-    assert db.session.get(Opening, opening.id).archived_at is None
+    stored = db.session.get(Opening, opening.id)
+    assert (stored.archived_at, stored.status) == (None, "open")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "opening_archived")) is None
 
 
 def _upload(client, content: bytes, name="sites.csv"):
     token = form_token(client, "/admin/import")
-    return client.post(
-        "/admin/import",
-        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-    )
+    data = {"csrf_token": token, "file": (io.BytesIO(content), name)}
+    return client.post("/admin/import", data=data, content_type="multipart/form-data")
 
 
 def test_import_preview_lists_every_problem_and_imports_nothing(client, db, coordinator):
@@ -300,16 +324,15 @@ def test_import_preview_then_confirm(client, db, coordinator, seed_csv):
     html = _upload(client, seed_csv).get_data(as_text=True)
     assert "Tiedosto on kunnossa: 160 riviä." in html and db.session.scalar(select(func.count()).select_from(Site)) == 0
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
-    response = client.post(
-        "/admin/import/confirm", data={"csrf_token": form_token(client, "/admin/import"), "token": token}
-    )
-    assert response.status_code == 302
+    confirm = {"csrf_token": form_token(client, "/admin/import"), "token": token}
+    response = client.post("/admin/import/confirm", data=confirm)
+    assert response.headers["Location"] == "/admin/import"
+    assert "Tuotiin 160 riviä" in flashed(client, "/admin/import")
     assert db.session.scalar(select(func.count()).select_from(Site)) == 86
     assert "sites_import" in db.session.scalars(select(AuditEvent.action)).all()
-    again = client.post(
-        "/admin/import/confirm", data={"csrf_token": form_token(client, "/admin/import"), "token": token}
-    )
-    assert again.status_code == 302  # the upload is used up; nothing imported twice
+    again = client.post("/admin/import/confirm", data=confirm)
+    assert again.headers["Location"] == "/admin/import"  # the upload is used up; nothing imported twice
+    assert "Tarkistettu tiedosto ei ole enää saatavilla." in flashed(client, "/admin/import")
     assert db.session.scalar(select(func.count()).select_from(Site)) == 86
 
 
@@ -346,6 +369,8 @@ def test_changing_an_opening_keeps_the_site_form_valid_and_search_current(client
     }
     assert client.post(f"/openings/{opening.id}/edit", data=data).status_code == 302
     db.session.expire_all()
+    saved = db.session.get(Opening, opening.id)
+    assert (saved.title, saved.task_areas) == ("Pyykkitupa", ("laundry",))
     site = db.session.get(Site, host_site.id)
     assert site.version == site_version
     assert "pyykkitupa" in site.search_text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,10 +98,28 @@ def test_timestamps_are_utc_and_round_trip(db, build):
 
 
 def test_created_at_is_taken_when_the_row_is_made_not_at_import(db, build):
-    first = build.site()
-    second = build.site(site_ref="LATER", opening_title="Myöhempi")
-    assert second.created_at >= first.created_at
-    assert first.created_at != datetime(1970, 1, 1, tzinfo=UTC)
+    """A default computed once, at import, would give every row the same, older time."""
+
+    def made_between(make):
+        before = datetime.now(UTC)
+        rows = make()
+        after = datetime.now(UTC)
+        for row in rows:
+            db.session.refresh(row)  # the stored value, not the Python attribute
+            assert before <= row.created_at <= after, (type(row).__name__, before, row.created_at, after)
+        return rows
+
+    def one_of_each(ref: str):
+        site = build.site(site_ref=ref, organisation=f"Järjestö {ref}", opening_title=f"Tehtävä {ref}")
+        worker = build.user("social_worker")
+        client = build.client(worker)
+        return [site.organisation, site, site.openings[0], worker, client, build.needs(client, worker)]
+
+    first = made_between(lambda: one_of_each("FIRST"))
+    time.sleep(0.05)
+    second = made_between(lambda: one_of_each("SECOND"))
+    for earlier, later in zip(first, second, strict=True):
+        assert earlier.created_at < later.created_at, type(earlier).__name__
 
 
 def test_free_places_subtracts_outside_participants_and_placements(build):
@@ -112,13 +131,12 @@ def test_free_places_subtracts_outside_participants_and_placements(build):
 def test_codes_are_stored_so_one_like_finds_them(db, build):
     from placements.models.base import has_code
 
+    def sites_with(code: str) -> int:
+        return db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, code)))
+
     build.site(accessibility="elevator|step_free_access")
-    assert (
-        db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "elevator"))) == 1
-    )
-    assert (
-        db.session.scalar(select(func.count()).select_from(Site).where(has_code(Site.accessibility, "step_free"))) == 0
-    )
+    assert sites_with("elevator") == 1
+    assert sites_with("step_free") == 0
     raw = db.session.execute(text("SELECT accessibility FROM sites")).scalar()
     assert raw == "|elevator|step_free_access|"
 

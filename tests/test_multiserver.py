@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from placements import create_app
 from placements.extensions import db as _db
 from placements.models import Placement
 from tests.builders import PASSWORD, Builder
-from tests.conftest import POSTGRES_URL, ROOT, base_config, empty_tables, require
+from tests.conftest import POSTGRES_URL, ROOT, base_config, describe, empty_tables, require, running_in_group
 from tests.test_security import _redis_available
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -33,47 +35,104 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+READY_WITHIN = 120  # seconds: two servers of two workers each start slowly on a busy 2-core machine
+STOP_WITHIN = 60  # more than gunicorn's graceful_timeout (30 s)
+
+
+def _log_tail(log: Path) -> str:
+    text = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    return text or "(gunicorn wrote nothing)"
+
+
+def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
+    """Poll /healthz until it answers 200. Any request error, a read timeout included, only means
+    "not yet": a slow start is normal under load. Fail at the deadline, or at once if gunicorn exits."""
+    problem = "no answer yet"
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn for {url} exited with {process.returncode} while starting:\n{_log_tail(log)}")
+        try:
+            response = requests.get(url + "/healthz", timeout=10)
+            if response.status_code == 200:
+                return
+            problem = f"/healthz answered {response.status_code}"
+        except requests.RequestException as error:
+            problem = f"{type(error).__name__}: {error}"
+        if time.monotonic() > deadline:
+            pytest.fail(f"gunicorn for {url} was not ready within {READY_WITHIN} s ({problem}):\n{_log_tail(log)}")
+        time.sleep(0.5)
+
+
+def _stop(processes: list[subprocess.Popen]) -> list[str]:
+    """Stop each gunicorn and its workers: TERM for a graceful stop, KILL for the whole process
+    group if that takes too long. Returns the processes still running after that (none)."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()  # all at once, so they stop in parallel
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_WITHIN)
+        except subprocess.TimeoutExpired:
+            warnings.warn(f"gunicorn {process.pid} ignored SIGTERM for {STOP_WITHIN} s; killed", stacklevel=1)
+            _kill_group(process.pid)
+            process.wait(timeout=STOP_WITHIN)
+        if not _ended(process.pid, within=STOP_WITHIN):  # the workers stop with their master
+            warnings.warn(f"workers of gunicorn {process.pid} outlived it by {STOP_WITHIN} s; killed", stacklevel=1)
+            _kill_group(process.pid)
+            _ended(process.pid, within=5)
+    return [describe(pid) for process in processes for pid in running_in_group(process.pid)]
+
+
+def _ended(group: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while running_in_group(group):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 @pytest.fixture(scope="module")
 def servers(database_urls, tmp_path_factory):
     require(bool(POSTGRES_URL), "TEST_DATABASE_URL is not set: multi-server test skipped")
     require(_redis_available(), "Redis is not running on 127.0.0.1:6379: multi-server test skipped")
+    folder = tmp_path_factory.mktemp("servers")
     env = os.environ | {
         "DATABASE_URL": POSTGRES_URL,
         "SECRET_KEY": "shared-by-every-app-server-" + uuid.uuid4().hex,
         "PLACEMENTS_ENV": "production",
         "SESSION_COOKIE_SECURE": "0",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("servers")),
+        "INSTANCE_PATH": str(folder),
     }
-    processes, urls = [], []
-    for _ in range(2):
-        port = _free_port()
-        processes.append(
-            subprocess.Popen(
-                [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    for url, process in zip(urls, processes, strict=True):
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    yield urls
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait(timeout=20)
+    processes: list[subprocess.Popen] = []
+    try:
+        started = []
+        for number in range(2):
+            port = _free_port()
+            log = folder / f"gunicorn-{number}.log"
+            command = [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+            with log.open("wb") as output:  # a file, not a pipe nobody reads: a full pipe would block gunicorn
+                # A session of its own, so the master and its workers can be stopped as one group.
+                process = subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            processes.append(process)
+            started.append((f"http://127.0.0.1:{port}", process, log))
+        deadline = time.monotonic() + READY_WITHIN
+        for url, process, log in started:
+            _wait_until_ready(url, process, log, deadline)
+        yield [url for url, _, _ in started]
+    finally:
+        still_running = _stop(processes)
+    assert still_running == []
 
 
 @pytest.fixture
@@ -81,15 +140,17 @@ def pg(servers, tmp_path):
     """Test data in the servers' database, through the app's own services."""
     app = create_app(base_config(POSTGRES_URL, tmp_path))
     with app.app_context():
-        yield Builder(_db.session)
-        empty_tables()
-        _db.session.remove()
-        _db.engine.dispose()
+        try:
+            yield Builder(_db.session)
+        finally:
+            empty_tables()
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 def session_on(url: str, email: str, password: str = PASSWORD) -> requests.Session:
     browser = requests.Session()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(url + "/login").text).group(1)
+    token = token_from(browser, url + "/login")
     response = browser.post(
         url + "/login", data={"email": email, "password": password, "csrf_token": token}, allow_redirects=False
     )
@@ -133,13 +194,10 @@ def test_forty_concurrent_acceptances_on_two_servers_fill_exactly_five_places(se
 
     def accept(n: int) -> int:
         url = (a, b)[n % 2]
-        return (
-            browsers[url]
-            .post(
-                f"{url}/placements/{ids[n]}/accept", data={"csrf_token": tokens[url]}, allow_redirects=False, timeout=60
-            )
-            .status_code
+        response = browsers[url].post(
+            f"{url}/placements/{ids[n]}/accept", data={"csrf_token": tokens[url]}, allow_redirects=False, timeout=60
         )
+        return response.status_code
 
     with ThreadPoolExecutor(max_workers=40) as pool:
         statuses = list(pool.map(accept, range(40)))
@@ -163,11 +221,8 @@ def test_failed_logins_are_counted_across_both_servers(servers, pg):
     def fail(url: str) -> int:
         browser = requests.Session()
         token = token_from(browser, url + "/login")
-        return browser.post(
-            url + "/login",
-            data={"email": user.email, "password": "wrong password!!", "csrf_token": token},
-            allow_redirects=False,
-        ).status_code
+        data = {"email": user.email, "password": "wrong password!!", "csrf_token": token}
+        return browser.post(url + "/login", data=data, allow_redirects=False).status_code
 
     statuses = [fail(a), fail(b), fail(a), fail(b), fail(a)]
     assert statuses == [200] * 5

@@ -21,9 +21,9 @@ SNAPSHOT_TABLES = ("organisations", "sites", "openings", "capacity_events", "use
 def snapshot(db) -> dict[str, list]:
     db.session.expire_all()
     return {
-        table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
+        table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table} ORDER BY id"))]  # noqa: S608
         for table in SNAPSHOT_TABLES
-    }  # noqa: S608
+    }
 
 
 def test_backup_then_change_then_restore_gives_the_backup_back(app, db, build, runner, tmp_path):
@@ -116,13 +116,11 @@ def test_a_locked_sqlite_database_answers_503_and_changes_nothing(database_urls,
     import re
 
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    form = {"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"}
     writer = sqlite3.connect(database_urls["sqlite"].removeprefix("sqlite:///"), isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # a long writer holds the lock
     try:
-        response = client.post(
-            f"/openings/{opening_id}/capacity",
-            data={"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"},
-        )
+        response = client.post(f"/openings/{opening_id}/capacity", data=form)
         assert response.status_code == 503
         assert "Yritä hetken kuluttua uudelleen" in response.get_data(as_text=True)
     finally:
@@ -131,10 +129,7 @@ def test_a_locked_sqlite_database_answers_503_and_changes_nothing(database_urls,
     check = sqlite3.connect(database_urls["sqlite"].removeprefix("sqlite:///"))
     assert check.execute("SELECT places_total, version FROM openings WHERE id = ?", (opening_id,)).fetchone() == (5, 1)
     check.close()
-    response = client.post(
-        f"/openings/{opening_id}/capacity",
-        data={"csrf_token": token, "version": 1, "places_total": 9, "places_external": 0, "status": "open"},
-    )
+    response = client.post(f"/openings/{opening_id}/capacity", data=form)
     assert response.status_code == 302  # the same request works once the lock is gone
 
 
@@ -171,19 +166,21 @@ def test_concurrent_requests_during_a_lost_connection_do_not_500(tmp_path):
         statuses.append(app.test_client().get("/healthz").status_code)
 
     threads = [threading.Thread(target=hit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
     admin = create_engine(POSTGRES_URL)
-    with admin.connect() as connection:
-        database = connection.execute(text("SELECT current_database()")).scalar()
-        connection.execute(
-            text(
+    try:
+        for thread in threads:
+            thread.start()
+        with admin.connect() as connection:
+            database = connection.execute(text("SELECT current_database()")).scalar()
+            terminate = text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
-            ),
-            {"db": database},
-        )
-    admin.dispose()
-    for thread in threads:
-        thread.join()
+            )
+            connection.execute(terminate, {"db": database})
+    finally:
+        admin.dispose()
+        for thread in threads:
+            if thread.ident is not None:  # started
+                thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a request hung after the connections were cut"
     statuses += [app.test_client().get("/healthz").status_code for _ in range(3)]
     assert 500 not in statuses and statuses[-3:] == [200, 200, 200]

@@ -48,6 +48,7 @@ def assert_counter_matches(db, opening_id) -> None:
 
 
 START = clock.today() + timedelta(days=7)
+FAR = clock.today() + timedelta(days=800)  # more than two years ahead
 
 
 @pytest.mark.parametrize(
@@ -60,14 +61,7 @@ START = clock.today() + timedelta(days=7)
         ({"planned_end": add_months(START, 2)}, "planned_end", "3–24 kuukautta"),
         ({"planned_end": add_months(START, 25)}, "planned_end", "3–24 kuukautta"),
         ({"start_date": clock.today() - timedelta(days=1)}, "start_date", "menneisyydessä"),
-        (
-            {
-                "start_date": clock.today() + timedelta(days=800),
-                "planned_end": add_months(clock.today() + timedelta(days=800), 6),
-            },
-            "start_date",
-            "kahden vuoden",
-        ),
+        ({"start_date": FAR, "planned_end": add_months(FAR, 6)}, "start_date", "kahden vuoden"),
         ({"note_for_host": "hetu 131052-308T"}, "note_for_host", "henkilötunnukselta"),
     ],
 )
@@ -79,10 +73,19 @@ def test_a_proposal_outside_the_rules_is_refused(app, db, build, scene, values, 
     assert db.session.scalar(select(func.count()).select_from(Placement)) == 0
 
 
-def test_a_period_of_exactly_three_or_twenty_four_months_is_fine(db, build, scene):
-    build.placement(scene["client"], scene["opening"], scene["worker"], planned_end=add_months(START, 3))
-    other = build.client(scene["worker"])
-    build.placement(other, scene["opening"], scene["worker"], planned_end=add_months(START, 24))
+def test_a_period_of_exactly_three_or_twenty_four_months_is_fine_and_a_day_more_or_less_is_not(db, build, scene):
+    worker, opening = scene["worker"], scene["opening"]
+    for months in (3, 24):
+        placement = build.placement(build.client(worker), opening, worker, planned_end=add_months(START, months))
+        db.session.expire_all()
+        stored = db.session.get(Placement, placement.id)
+        assert (stored.status, stored.start_date, stored.planned_end) == ("proposed", START, add_months(START, months))
+    for planned_end in (add_months(START, 3) - timedelta(days=1), add_months(START, 24) + timedelta(days=1)):
+        with pytest.raises(Refused) as refused:
+            build.placement(build.client(worker), opening, worker, planned_end=planned_end)
+        db.session.rollback()
+        assert "3–24 kuukautta" in refused.value.problems["planned_end"], planned_end
+    assert db.session.scalar(select(func.count()).select_from(Placement)) == 2
 
 
 def test_the_opening_must_be_taking_participants_from_the_start_date(db, build, scene):
@@ -116,9 +119,8 @@ def test_worker_proposes_from_a_match_and_host_accepts(app, db, scene):
     assert person.code in detail and "Aloitus aamupäivisin." in detail
     assert "Luottamuksellinen tarvemuistiinpano" not in detail and "keittiötyöt" not in detail  # never the needs
 
-    response = host.post(
-        f"/placements/{placement.id}/accept", data={"csrf_token": csrf_token(host, f"/placements/{placement.id}")}
-    )
+    token = csrf_token(host, f"/placements/{placement.id}")
+    response = host.post(f"/placements/{placement.id}/accept", data={"csrf_token": token})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Placement, placement.id).status == "active"
@@ -144,10 +146,8 @@ def test_accepting_without_a_free_place_is_refused_clearly(app, db, build, scene
     db.session.rollback()
 
     host = as_user(app, scene["host"])
-    host.post(
-        f"/placements/{placements[2].id}/accept",
-        data={"csrf_token": csrf_token(host, f"/placements/{placements[2].id}")},
-    )
+    path = f"/placements/{placements[2].id}"
+    host.post(f"{path}/accept", data={"csrf_token": csrf_token(host, path)})
     assert "Tehtävässä ei ole nyt vapaata paikkaa" in host.get(f"/placements/{placements[2].id}").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Placement, placements[2].id).status == "proposed"
@@ -194,10 +194,8 @@ def test_ending_frees_the_place(app, db, build, scene, who):
     db.session.commit()
     browser = as_user(app, scene[who])
     token = csrf_token(browser, f"/placements/{placement.id}")
-    browser.post(
-        f"/placements/{placement.id}/end",
-        data={"csrf_token": token, "ended_on": clock.today().isoformat(), "end_reason": "employed"},
-    )
+    form = {"csrf_token": token, "ended_on": clock.today().isoformat(), "end_reason": "employed"}
+    browser.post(f"/placements/{placement.id}/end", data=form)
     db.session.expire_all()
     ended = db.session.get(Placement, placement.id)
     assert (ended.status, ended.end_reason, ended.ended_on) == ("ended", "employed", clock.today())
@@ -210,8 +208,12 @@ def test_an_end_date_in_the_future_or_before_the_start_is_refused(db, build, sce
     placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=clock.today())
     placement_service.accept(db.session, placement, scene["host"], now=clock.now())
     db.session.commit()
-    for day in (clock.today() + timedelta(days=1), clock.today() - timedelta(days=1)):
-        with pytest.raises(Refused):
+    refusals = {
+        clock.today() + timedelta(days=1): "tulevaisuudessa",
+        clock.today() - timedelta(days=1): "ennen sijoituksen alkua",
+    }
+    for day, words in refusals.items():
+        with pytest.raises(Refused) as refused:
             placement_service.end(
                 db.session,
                 placement,
@@ -222,6 +224,9 @@ def test_an_end_date_in_the_future_or_before_the_start_is_refused(db, build, sce
                 now=clock.now(),
             )
         db.session.rollback()
+        assert words in refused.value.problems["ended_on"], day
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "active"
 
 
 def test_the_worker_can_cancel_a_waiting_proposal(db, build, scene):
@@ -246,24 +251,20 @@ def test_placements_are_private_to_the_worker_and_the_opening_host(app, db, buil
 def test_a_worker_cannot_accept_their_own_proposal(app, db, build, scene):
     placement = build.placement(scene["client"], scene["opening"], scene["worker"])
     worker = as_user(app, scene["worker"])
-    assert (
-        worker.post(f"/placements/{placement.id}/accept", data={"csrf_token": csrf_token(worker, "/")}).status_code
-        == 403
-    )
+    response = worker.post(f"/placements/{placement.id}/accept", data={"csrf_token": csrf_token(worker, "/")})
+    assert response.status_code == 403
 
 
 def test_an_accepted_placement_that_has_not_started_can_be_cancelled_and_frees_its_place(app, db, build, scene):
-    placement = build.placement(
-        scene["client"], scene["opening"], scene["worker"], start_date=clock.today() + timedelta(days=5)
-    )
+    start = clock.today() + timedelta(days=5)
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=start)
     placement_service.accept(db.session, placement, scene["host"], now=clock.now())
     db.session.commit()
     host = as_user(app, scene["host"])
     page = host.get(f"/placements/{placement.id}").get_data(as_text=True)
     assert "Peru sijoitus ennen sen alkua" in page
-    host.post(
-        f"/placements/{placement.id}/cancel", data={"csrf_token": csrf_token(host, f"/placements/{placement.id}")}
-    )
+    path = f"/placements/{placement.id}"
+    host.post(f"{path}/cancel", data={"csrf_token": csrf_token(host, path)})
     db.session.expire_all()
     assert db.session.get(Placement, placement.id).status == "cancelled"
     assert db.session.get(Opening, scene["opening"].id).free_places == 2

@@ -70,9 +70,14 @@ def tile_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        if thread.is_alive():
+            server.shutdown()
+            thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -93,11 +98,8 @@ def live_app(tmp_path_factory, tile_server, mail_server):
     folder = tmp_path_factory.mktemp("live")
     url = "sqlite:///" + str(folder / "live.db")
     migrate_database(url, folder)
-    app = create_app(
-        base_config(url, folder)
-        | {"MAP_TILES_URL": tile_server + "/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Testitiilet"}
-        | mail_server.config()
-    )
+    tiles = {"MAP_TILES_URL": tile_server + "/{z}/{x}/{y}.png", "MAP_TILES_ATTRIBUTION": "Testitiilet"}
+    app = create_app(base_config(url, folder) | tiles | mail_server.config())
     with app.app_context():
         result = import_sites(db.session, (ROOT / "data" / "seed_sites.csv").read_bytes(), SYSTEM)
         assert result.ok
@@ -122,10 +124,14 @@ def live_server(live_app):
     """The live app served by a real HTTP server in a thread."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        if thread.is_alive():
+            server.shutdown()
+            thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -135,22 +141,26 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - requirements-dev installs it
         require(False, "Playwright for Python is not installed: browser tests skipped")
-    with sync_playwright() as playwright:
+    with sync_playwright() as playwright:  # stops the Playwright driver, whatever happens
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="fi-FI")
-    page = context.new_page()
-    page.console_messages = []
-    page.requested = []
-    page.on("console", lambda message: page.console_messages.append(message))
-    page.on("request", lambda request: page.requested.append(request.url))
-    yield page
-    context.close()
+    try:
+        page = context.new_page()
+        page.console_messages = []
+        page.requested = []
+        page.on("console", lambda message: page.console_messages.append(message))
+        page.on("request", lambda request: page.requested.append(request.url))
+        yield page
+    finally:
+        context.close()
 
 
 def log_in_as(page, live_server, account) -> None:
