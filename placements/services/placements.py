@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from placements import permissions
+from placements import formats, permissions
 from placements.codes import KTT_DAYS_PER_WEEK, KTT_HOURS_PER_DAY, KTT_PERIOD_MONTHS
 from placements.errors import Refused
 from placements.models import Client, Opening, Placement, User
@@ -147,7 +147,7 @@ def propose(
         problems["start_date"] = _("The start can be planned at most two years ahead.")
     if opening.accepting_from and start_date < opening.accepting_from:
         problems["start_date"] = _(
-            "The opening takes new participants from %(date)s.", date=opening.accepting_from.strftime("%-d.%-m.%Y")
+            "The opening takes new participants from %(date)s.", date=formats.day(opening.accepting_from)
         )
     check_free_text(problems, note_for_host=note_for_host)
     already = session.scalar(
@@ -327,7 +327,7 @@ def end(
     problems = {}
     if ended_on < placement.start_date:
         problems["ended_on"] = _(
-            "The end date is before the placement started (%(date)s).", date=placement.start_date.strftime("%-d.%-m.%Y")
+            "The end date is before the placement started (%(date)s).", date=formats.day(placement.start_date)
         )
     if ended_on > today:
         problems["ended_on"] = _("The end date cannot be in the future.")
