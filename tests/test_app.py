@@ -87,6 +87,18 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + str(tmp_path / "placements.db")
 
 
+def test_link_and_rate_limit_settings(monkeypatch, tmp_path):
+    for name in ("SERVER_NAME", "PREFERRED_URL_SCHEME", "RATELIMIT_STORAGE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SERVER_NAME"] is None and app.config["PREFERRED_URL_SCHEME"] == "http"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "database://"  # shared by every worker
+    monkeypatch.setenv("SERVER_NAME", "rekisteri.kainuu.example")
+    app = create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SERVER_NAME"] == "rekisteri.kainuu.example"
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+
+
 def test_a_malformed_number_setting_stops_startup_with_its_name(monkeypatch, tmp_path):
     monkeypatch.setenv("STALE_AFTER_DAYS", "sixty")
     with pytest.raises(RuntimeError, match="STALE_AFTER_DAYS"):
