@@ -62,9 +62,9 @@ def servers(database_urls, tmp_path_factory):
     for url, process in zip(urls, processes, strict=True):
         while True:
             try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                if requests.get(url + "/healthz", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow to answer its first request
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")

@@ -184,21 +184,36 @@ def test_parallel_guesses_cannot_slip_past_the_account_limit(app, build):
     assert sorted(statuses) == [200] * 5 + [429] * 5
 
 
-def test_the_address_limit_is_shared_through_the_database(backend, database_urls, build, tmp_path):
+def _from(app, address: str):
+    """A test client whose requests come from ``address``."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def _address() -> str:
+    """An address of this test's own, so counts kept elsewhere (Redis) never meet."""
+    number = uuid.uuid4().int
+    return f"10.{number % 250}.{(number >> 8) % 250}.{(number >> 16) % 250 + 1}"
+
+
+def test_the_address_limit_is_shared_through_the_database(backend, database_urls, db, tmp_path):
     """The default RATELIMIT_STORAGE_URI=database:// : one count for every worker and server."""
     config = base_config(database_urls[backend], tmp_path) | {"RATELIMIT_STORAGE_URI": "database://"}
     server_a, server_b = create_app(config), create_app(config)
     server_a.test_client_class = server_b.test_client_class = IsolatedClient
+    address = _address()
     statuses = []
     for number in range(30):
         server = (server_a, server_b)[number % 2]
-        statuses += _fail_logins(server.test_client(), f"guess{number}@example.fi", 1)
+        statuses += _fail_logins(_from(server, address), f"guess{number}@example.fi", 1)
     assert statuses == [200] * 30
-    assert _fail_logins(server_a.test_client(), "guess-a@example.fi", 1) == [429]
-    assert _fail_logins(server_b.test_client(), "guess-b@example.fi", 1) == [429]
+    assert _fail_logins(_from(server_a, address), "guess-a@example.fi", 1) == [429]
+    assert _fail_logins(_from(server_b, address), "guess-b@example.fi", 1) == [429]
     restarted = create_app(config)
     restarted.test_client_class = IsolatedClient
-    assert _fail_logins(restarted.test_client(), "guess-c@example.fi", 1) == [429]
+    assert _fail_logins(_from(restarted, address), "guess-c@example.fi", 1) == [429]
+    assert _fail_logins(_from(restarted, _address()), "guess-d@example.fi", 1) == [200]  # another address
 
 
 def test_the_database_rate_limit_storage_counts_in_fixed_windows(app):
@@ -231,22 +246,22 @@ def _redis_available() -> bool:
         return False
 
 
-def test_the_address_limit_is_counted_in_redis_across_app_servers(backend, database_urls, tmp_path):
+def test_the_address_limit_is_counted_in_redis_across_app_servers(backend, database_urls, db, tmp_path):
     require(_redis_available(), "Redis is not running on 127.0.0.1:6379: Redis rate-limit test skipped")
-    config = base_config(database_urls[backend], tmp_path) | {
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # the counts outlive the test in Redis
-    }
+    # The counts outlive the test in Redis: this test's own address keeps them apart. (A key
+    # prefix would not: Flask-Limiter keeps the first one it was given for the process.)
+    config = base_config(database_urls[backend], tmp_path) | {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
     server_a, server_b = create_app(config), create_app(config)
     server_a.test_client_class = server_b.test_client_class = IsolatedClient
+    address = _address()
 
     statuses = []
     for number in range(30):
         server = (server_a, server_b)[number % 2]
-        statuses += _fail_logins(server.test_client(), f"redis-{number}@example.fi", 1)
+        statuses += _fail_logins(_from(server, address), f"redis-{number}@example.fi", 1)
     assert statuses == [200] * 30
-    assert _fail_logins(server_a.test_client(), "redis-a@example.fi", 1) == [429]
-    assert _fail_logins(server_b.test_client(), "redis-b@example.fi", 1) == [429]
+    assert _fail_logins(_from(server_a, address), "redis-a@example.fi", 1) == [429]
+    assert _fail_logins(_from(server_b, address), "redis-b@example.fi", 1) == [429]
 
 
 def test_forwarded_headers_are_ignored_unless_a_proxy_is_trusted(client, db, build):
