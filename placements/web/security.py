@@ -85,7 +85,7 @@ def _anonymous_caching(response) -> None:
         and request.blueprint == "api"
         and response.status_code == 200
         and response.is_json
-        and "Set-Cookie" not in response.headers
+        and not session.modified  # no cookie goes with it
     )
     if public_data:
         response.headers["Cache-Control"] = f"public, max-age={PUBLIC_API_MAX_AGE}"
@@ -95,7 +95,8 @@ def _anonymous_caching(response) -> None:
 
 
 def _enforce_session_limits():
-    """Idle and absolute timeouts; a password reset forces a change before anything else."""
+    """Idle and absolute timeouts; a password someone else knows (a demo account's) must be
+    changed before anything else (docs/rules.md §11.5, §11.9)."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
