@@ -144,6 +144,9 @@ ROLES = {
     "coordinator": _l("coordinator"),
 }
 
+# Why a set-password link was made: a new account, or a password reset (docs/rules.md §11.8).
+PASSWORD_LINK_PURPOSES = ("invite", "reset")
+
 CAPACITY_EVENT_KINDS = (
     "capacity_changed",
     "confirmed",
@@ -193,6 +196,7 @@ AUDIT_ACTIONS = {
     "session_expired": _l("session expired"),
     "password_changed": _l("password changed"),
     "password_reset": _l("password reset by the coordinator"),
+    "password_set": _l("password set with a link"),
     "permission_denied": _l("request denied"),
     "csrf_failed": _l("form refused (CSRF)"),
     "user_created": _l("account created"),

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from placements import permissions
 from placements.models import AuditEvent, Client, User
+from placements.services import users
 from tests.conftest import csrf_token
 
 ANONYMOUS = "anonymous"
@@ -26,11 +27,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("auth.change_password", "GET"): LOGGED_IN,
     ("auth.change_password", "POST"): LOGGED_IN,
     ("auth.logout", "POST"): LOGGED_IN,
+    # A set-password link: its secret is the permission (logged-in users are told to log out).
+    ("auth.set_password", "GET"): EVERYONE,
+    ("auth.set_password", "POST"): EVERYONE,
     ("admin.user_list", "GET"): COORDINATOR,
     ("admin.user_list", "POST"): COORDINATOR,
     ("admin.deactivate_user", "POST"): COORDINATOR,
     ("admin.reactivate_user", "POST"): COORDINATOR,
     ("admin.reset_password", "POST"): COORDINATOR,
+    ("admin.password_link", "GET"): COORDINATOR,
+    ("admin.transfer_clients", "GET"): COORDINATOR,
     ("admin.transfer_clients", "POST"): COORDINATOR,
     ("admin.audit_log", "GET"): COORDINATOR,
     ("admin.audit_log", "POST"): COORDINATOR,
@@ -128,7 +134,11 @@ def objects(build):
     person = build.client(worker)
     build.needs(person, worker)
     placement = build.placement(person, site.openings[0], worker)
+    newcomer = build.user("social_worker", email="newcomer@example.fi")
+    token = users.reset_password(build.session, newcomer, by=permissions.SYSTEM)
+    build.session.commit()
     return {
+        "token": token,
         "worker": worker,
         "code": person.code,
         "placement_id": placement.id,

@@ -28,8 +28,10 @@ class UserCreateForm(FlaskForm):
 
 
 class TransferClientsForm(FlaskForm):
-    target = SelectField(_l("Move all clients to"), coerce=int)
-    submit = SubmitField(_l("Move clients"))
+    """Choose the receiver; the page states the consequence and its button confirms."""
+
+    target = SelectField(_l("Social worker who receives the clients"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Move the clients"))
 
 
 class AuditFilterForm(FlaskForm):

@@ -20,6 +20,7 @@ from placements.extensions import db, limiter
 from placements.models import Opening, Site
 from placements.services import catalogue
 from placements.web.access import browse_denied
+from placements.web.urls import public_base
 
 MAX_PER_PAGE = 100
 
@@ -123,7 +124,7 @@ def _geojson(parsed):
         db.session, parsed.filters, now=clock.now(), stale_after_days=current_app.config["STALE_AFTER_DAYS"]
     )
     availability = {catalogue.FREE: "free", catalogue.FULL: "full", catalogue.STALE: "stale"}
-    base = request.host_url.rstrip("/")
+    base = public_base()  # never the request's Host header (docs/rules.md §11.7)
     features = [
         {
             "type": "Feature",

@@ -6,23 +6,27 @@ from placements.models.events import AuditEvent, CapacityEvent
 from placements.models.geo import Municipality, PostalCode
 from placements.models.organisation import Organisation
 from placements.models.placement import Placement
+from placements.models.rate_limit import RateLimitCounter
 from placements.models.site import Opening, Site
 from placements.models.support import GeocodeCache, ImportUpload
-from placements.models.user import User
+from placements.models.user import ClientTransfer, PasswordLink, User
 
 __all__ = [
     "AuditEvent",
     "Base",
     "CapacityEvent",
     "Client",
+    "ClientTransfer",
     "GeocodeCache",
     "ImportUpload",
     "Municipality",
     "Needs",
     "Opening",
     "Organisation",
+    "PasswordLink",
     "Placement",
     "PostalCode",
+    "RateLimitCounter",
     "Site",
     "User",
     "client_shares",
