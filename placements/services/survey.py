@@ -7,6 +7,10 @@ keeps showing last year's numbers. Placements are counted from their dates:
 - active at end: started on or before the last day and not ended by then;
 - ended: ended in the period, also by end reason.
 Counts 1–4 of placements can be shown as "<5" (they describe people).
+
+SQL gives per-opening numbers (at most one row per opening); ``Rollup`` adds them up into
+the rows, the municipality totals and the region's total. Every column adds up except
+``sites``, which counts distinct sites at each level (§9.7).
 """
 
 from __future__ import annotations
@@ -79,11 +83,73 @@ def year(number: int) -> Period:
 
 @dataclass
 class Row:
+    """One line of the survey: municipality × opening type (× group when split), a site ×
+    opening type (``site_ref`` set), or a total: ``total`` is ``"municipality"`` (all types
+    of one municipality) or ``"region"`` (everything counted)."""
+
     municipality_code: str
     municipality: str
-    opening_type: str
+    opening_type: str | None
     group: str | None = None
     values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+    site_ref: str | None = None
+    site_name: str | None = None
+    total: str | None = None  # None | "municipality" | "region"
+
+
+class Tally:
+    """Counts for one row or total (docs/rules.md §9.3–§9.7).
+
+    Every column adds up except ``sites``: it is the number of distinct sites behind the
+    counted openings, so a site with openings of three types is one site in a total.
+    """
+
+    def __init__(self) -> None:
+        self.values = dict.fromkeys(COLUMNS, 0)
+        self.site_ids: set[int] = set()
+
+    def add_opening(self, site_id: int, total: int, external: int, taken: int, status: str) -> None:
+        """An opening open or paused at the end of the period, with its places then (§9.3)."""
+        self.site_ids.add(site_id)
+        self.values["openings"] += 1
+        self.values["places_total"] += total
+        self.values["places_external"] += external
+        self.values["places_taken"] += taken
+        if status == "open":
+            self.values["places_free"] += max(total - external - taken, 0)
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        """Placement counts of one opening (§9.4)."""
+        for column, value in counts.items():
+            self.values[column] += value
+
+    def result(self) -> dict[str, int]:
+        return self.values | {"sites": len(self.site_ids)}
+
+
+class Rollup:
+    """Tallies at three levels at once: municipality × opening type (the rows), the
+    municipality and the region. Each opening is added once and reaches all three."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Tally] = {}
+        self.municipalities: dict[str, Tally] = {}
+        self.region = Tally()
+
+    def _tallies(self, code: str, kind: str) -> tuple[Tally, ...]:
+        return (
+            self.rows.setdefault((code, kind), Tally()),
+            self.municipalities.setdefault(code, Tally()),
+            self.region,
+        )
+
+    def add_opening(self, code: str, kind: str, site_id: int, state: tuple[int, int, int, str]) -> None:
+        for tally in self._tallies(code, kind):
+            tally.add_opening(site_id, *state)
+
+    def add_counts(self, code: str, kind: str, counts: dict[str, int]) -> None:
+        for tally in self._tallies(code, kind):
+            tally.add_counts(counts)
 
 
 @dataclass
@@ -93,6 +159,14 @@ class Survey:
     totals: dict[str, int]
     split: str | None = None
     split_rows: list[Row] = field(default_factory=list)
+    municipality_totals: dict[str, Row] = field(default_factory=dict)  # by code, in municipality order
+
+    def sections(self) -> list[tuple[Row, list[Row]]]:
+        """(municipality total, its rows by type), in municipality order."""
+        grouped: dict[str, list[Row]] = {}
+        for row in self.rows:
+            grouped.setdefault(row.municipality_code, []).append(row)
+        return [(self.municipality_totals[code], rows) for code, rows in grouped.items()]
 
 
 # --- SQL: per-opening aggregates; the roll-up of those (≤ one row per opening) is in Python ---
@@ -189,60 +263,56 @@ def _placement_values(session: Session, period: Period, openings, split: str | N
 # --- the survey ---------------------------------------------------------------------------------
 
 
+def _type_order(kind: str | None) -> int:
+    return list(OPENING_TYPES).index(kind) if kind in OPENING_TYPES else len(OPENING_TYPES)
+
+
 def run(session: Session, period: Period, *, municipalities=(), split: str | None = None) -> Survey:
+    """The survey of ``period`` (docs/rules.md §9): rows by municipality × opening type,
+    municipality totals and the region's total, each total counting a site once (§9.7)."""
     names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
     openings = _openings(session, municipalities)
-    rows: dict[tuple[str, str], Row] = {}
-    sites: dict[tuple[str, str], set[int]] = {}
-
-    def row_for(code: str, kind: str) -> Row:
-        return rows.setdefault((code, kind), Row(code, names.get(code, code), kind))
-
+    rollup = Rollup()
     for opening_id, total, external, taken, status in session.execute(capacity_state_query(period.cutoff)):
         if opening_id not in openings or status == "closed":
             continue
         code, kind, site_id = openings[opening_id]
-        values = row_for(code, kind).values
-        values["openings"] += 1
-        values["places_total"] += total
-        values["places_external"] += external
-        values["places_taken"] += taken
-        if status == "open":
-            values["places_free"] += max(total - external - taken, 0)
-        sites.setdefault((code, kind), set()).add(site_id)
-    for key, site_ids in sites.items():
-        rows[key].values["sites"] = len(site_ids)
+        rollup.add_opening(code, kind, site_id, (total, external, taken, status))
     for (opening_id,), counts in _placement_values(session, period, openings, None).items():
         code, kind, _site = openings[opening_id]
-        target = row_for(code, kind).values
-        for column, value in counts.items():
-            target[column] += value
-    ordered = sorted(rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type)))
-    totals = {column: sum(r.values[column] for r in ordered) for column in COLUMNS}
-    split_rows: dict[tuple[str, str, str], Row] = {}
+        rollup.add_counts(code, kind, counts)
+
+    def name(code: str) -> str:
+        return names.get(code, code)
+
+    rows = sorted(
+        (Row(code, name(code), kind, values=tally.result()) for (code, kind), tally in rollup.rows.items()),
+        key=lambda r: (r.municipality, _type_order(r.opening_type)),
+    )
+    subtotals = {
+        code: Row(code, name(code), None, values=tally.result(), total="municipality")
+        for code, tally in sorted(rollup.municipalities.items(), key=lambda item: name(item[0]))
+    }
+    split_rows: list[Row] = []
     if split:
+        by_group: dict[tuple[str, str, str], Row] = {}
         for (opening_id, group), counts in _placement_values(session, period, openings, split).items():
             code, kind, _site = openings[opening_id]
-            target = split_rows.get((code, kind, group))
+            target = by_group.get((code, kind, group))
             if target is None:
-                target = split_rows[(code, kind, group)] = Row(code, names.get(code, code), kind, group)
+                target = by_group[(code, kind, group)] = Row(code, name(code), kind, group)
                 target.values.update(dict.fromkeys(CAPACITY_COLUMNS))  # places are not split by person
             for column, value in counts.items():
                 target.values[column] += value
-    ordered_split = sorted(
-        split_rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type), r.group or "")
-    )
-    return Survey(period, ordered, totals, split, ordered_split)
+        split_rows = sorted(
+            by_group.values(), key=lambda r: (r.municipality, _type_order(r.opening_type), r.group or "")
+        )
+    return Survey(period, rows, rollup.region.result(), split, split_rows, subtotals)
 
 
-def by_municipality(survey: Survey) -> list[tuple[str, int, int]]:
-    """(municipality, places in total, placements started) for the chart."""
-    sums: dict[str, list[int]] = {}
-    for row in survey.rows:
-        entry = sums.setdefault(row.municipality, [0, 0])
-        entry[0] += row.values["places_total"]
-        entry[1] += row.values["placements_started"]
-    return [(name, total, started) for name, (total, started) in sorted(sums.items())]
+def by_municipality(survey: Survey) -> list[Row]:
+    """The municipality totals, for the charts (docs/rules.md §9.7)."""
+    return list(survey.municipality_totals.values())
 
 
 def suppress(column: str, value: int | None, enabled: bool) -> int | str | None:
@@ -252,8 +322,9 @@ def suppress(column: str, value: int | None, enabled: bool) -> int | str | None:
     return value
 
 
-def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterator[dict[str, object]]:
-    """Per-site rows (site × opening type), streamed in site order. Per-opening numbers are
+def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterator[Row]:
+    """Rows per site × opening type, streamed in site order, each municipality followed by
+    its total and the region's total last (docs/rules.md §9.7, §9.8). Per-opening numbers are
     kept in small dicts of plain numbers; site rows are read in batches and written one by one."""
     names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
     openings = _openings(session, municipalities)
@@ -267,30 +338,39 @@ def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterato
     )
     if municipalities:
         query = query.where(Site.municipality_code.in_(municipalities))
+    region = Tally()
+    municipality: tuple[str, Tally] | None = None
+
+    def municipality_total(code: str, tally: Tally) -> Row:
+        return Row(code, names.get(code, ""), None, values=tally.result(), total="municipality")
+
     for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
-        per_type: dict[str, dict[str, int]] = {}
+        per_type: dict[str, Tally] = {}
         for opening_id in by_site.get(site_id, ()):
             kind = openings[opening_id][1]
             current = state.get(opening_id)
             counts = placements.get((opening_id,))
-            if (current is None or current[3] == "closed") and counts is None:
+            counted = current is not None and current[3] != "closed"
+            if not counted and counts is None:
                 continue
-            values = per_type.setdefault(kind, dict.fromkeys(COLUMNS, 0))
-            if current is not None and current[3] != "closed":
-                total, external, taken, status = current
-                values["sites"] = 1
-                values["openings"] += 1
-                values["places_total"] += total
-                values["places_external"] += external
-                values["places_taken"] += taken
-                values["places_free"] += max(total - external - taken, 0) if status == "open" else 0
-            for column, value in (counts or {}).items():
-                values[column] += value
-        for kind in sorted(per_type, key=list(OPENING_TYPES).index):
-            yield {
-                "municipality_code": code,
-                "municipality": names.get(code, ""),
-                "site_ref": site_ref,
-                "site_name": site_name,
-                "opening_type": kind,
-            } | per_type[kind]
+            if municipality is None or municipality[0] != code:
+                if municipality is not None:
+                    yield municipality_total(*municipality)
+                municipality = (code, Tally())
+            for tally in (per_type.setdefault(kind, Tally()), municipality[1], region):
+                if counted:
+                    tally.add_opening(site_id, *current)
+                if counts:
+                    tally.add_counts(counts)
+        for kind in sorted(per_type, key=_type_order):
+            yield Row(
+                code,
+                names.get(code, ""),
+                kind,
+                values=per_type[kind].result(),
+                site_ref=site_ref,
+                site_name=site_name,
+            )
+    if municipality is not None:
+        yield municipality_total(*municipality)
+    yield Row("", "", None, values=region.result(), total="region")
