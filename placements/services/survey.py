@@ -8,9 +8,10 @@ keeps showing last year's numbers. Placements are counted from their dates:
 - ended: ended in the period, also by end reason.
 Counts 1–4 of placements can be shown as "<5" (they describe people).
 
-SQL gives per-opening numbers (at most one row per opening); ``Rollup`` adds them up into
-the rows, the municipality totals and the region's total. Every column adds up except
-``sites``, which counts distinct sites at each level (§9.7).
+SQL gives per-opening numbers (at most one row per opening); each row (municipality ×
+opening type) adds up its openings in a ``Tally``, and the municipality totals and the
+region's total merge the rows' tallies. Every column adds up except ``sites``, which counts
+distinct sites at each level (§9.7).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class Tally:
 
     Every column adds up except ``sites``: it is the number of distinct sites behind the
     counted openings, so a site with openings of three types is one site in a total.
+    Openings are added to the tally of their row; totals merge the rows' tallies.
     """
 
     def __init__(self) -> None:
@@ -111,45 +113,28 @@ class Tally:
     def add_opening(self, site_id: int, total: int, external: int, taken: int, status: str) -> None:
         """An opening open or paused at the end of the period, with its places then (§9.3)."""
         self.site_ids.add(site_id)
-        self.values["openings"] += 1
-        self.values["places_total"] += total
-        self.values["places_external"] += external
-        self.values["places_taken"] += taken
+        values = self.values
+        values["openings"] += 1
+        values["places_total"] += total
+        values["places_external"] += external
+        values["places_taken"] += taken
         if status == "open":
-            self.values["places_free"] += max(total - external - taken, 0)
+            values["places_free"] += max(total - external - taken, 0)
 
     def add_counts(self, counts: dict[str, int]) -> None:
         """Placement counts of one opening (§9.4)."""
+        values = self.values
         for column, value in counts.items():
+            values[column] += value
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally: every column adds up, the sites are united (§9.7)."""
+        for column, value in other.values.items():
             self.values[column] += value
+        self.site_ids |= other.site_ids
 
     def result(self) -> dict[str, int]:
         return self.values | {"sites": len(self.site_ids)}
-
-
-class Rollup:
-    """Tallies at three levels at once: municipality × opening type (the rows), the
-    municipality and the region. Each opening is added once and reaches all three."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], Tally] = {}
-        self.municipalities: dict[str, Tally] = {}
-        self.region = Tally()
-
-    def _tallies(self, code: str, kind: str) -> tuple[Tally, ...]:
-        return (
-            self.rows.setdefault((code, kind), Tally()),
-            self.municipalities.setdefault(code, Tally()),
-            self.region,
-        )
-
-    def add_opening(self, code: str, kind: str, site_id: int, state: tuple[int, int, int, str]) -> None:
-        for tally in self._tallies(code, kind):
-            tally.add_opening(site_id, *state)
-
-    def add_counts(self, code: str, kind: str, counts: dict[str, int]) -> None:
-        for tally in self._tallies(code, kind):
-            tally.add_counts(counts)
 
 
 @dataclass
@@ -272,26 +257,38 @@ def run(session: Session, period: Period, *, municipalities=(), split: str | Non
     municipality totals and the region's total, each total counting a site once (§9.7)."""
     names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
     openings = _openings(session, municipalities)
-    rollup = Rollup()
+    tallies: dict[tuple[str, str], Tally] = {}  # (municipality code, opening type) -> its row
+
+    def tally(code: str, kind: str) -> Tally:
+        found = tallies.get((code, kind))
+        if found is None:
+            found = tallies[(code, kind)] = Tally()
+        return found
+
     for opening_id, total, external, taken, status in session.execute(capacity_state_query(period.cutoff)):
         if opening_id not in openings or status == "closed":
             continue
         code, kind, site_id = openings[opening_id]
-        rollup.add_opening(code, kind, site_id, (total, external, taken, status))
+        tally(code, kind).add_opening(site_id, total, external, taken, status)
     for (opening_id,), counts in _placement_values(session, period, openings, None).items():
         code, kind, _site = openings[opening_id]
-        rollup.add_counts(code, kind, counts)
+        tally(code, kind).add_counts(counts)
+    municipality_tallies: dict[str, Tally] = {}
+    region = Tally()
+    for (code, _kind), row_tally in tallies.items():
+        municipality_tallies.setdefault(code, Tally()).merge(row_tally)
+        region.merge(row_tally)
 
     def name(code: str) -> str:
         return names.get(code, code)
 
     rows = sorted(
-        (Row(code, name(code), kind, values=tally.result()) for (code, kind), tally in rollup.rows.items()),
+        (Row(code, name(code), kind, values=t.result()) for (code, kind), t in tallies.items()),
         key=lambda r: (r.municipality, _type_order(r.opening_type)),
     )
     subtotals = {
-        code: Row(code, name(code), None, values=tally.result(), total="municipality")
-        for code, tally in sorted(rollup.municipalities.items(), key=lambda item: name(item[0]))
+        code: Row(code, name(code), None, values=t.result(), total="municipality")
+        for code, t in sorted(municipality_tallies.items(), key=lambda item: name(item[0]))
     }
     split_rows: list[Row] = []
     if split:
@@ -307,7 +304,7 @@ def run(session: Session, period: Period, *, municipalities=(), split: str | Non
         split_rows = sorted(
             by_group.values(), key=lambda r: (r.municipality, _type_order(r.opening_type), r.group or "")
         )
-    return Survey(period, rows, rollup.region.result(), split, split_rows, subtotals)
+    return Survey(period, rows, region.result(), split, split_rows, subtotals)
 
 
 def by_municipality(survey: Survey) -> list[Row]:
@@ -339,30 +336,39 @@ def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterato
     if municipalities:
         query = query.where(Site.municipality_code.in_(municipalities))
     region = Tally()
-    municipality: tuple[str, Tally] | None = None
+    current: str | None = None  # the municipality being written, and its tally
+    municipality = Tally()
 
-    def municipality_total(code: str, tally: Tally) -> Row:
-        return Row(code, names.get(code, ""), None, values=tally.result(), total="municipality")
-
-    for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
+    def site_tallies(site_id: int) -> dict[str, Tally]:
+        """The site's openings by type: those counted at the end and those with placements."""
         per_type: dict[str, Tally] = {}
         for opening_id in by_site.get(site_id, ()):
-            kind = openings[opening_id][1]
-            current = state.get(opening_id)
+            at_end = state.get(opening_id)
+            counted = at_end is not None and at_end[3] != "closed"
             counts = placements.get((opening_id,))
-            counted = current is not None and current[3] != "closed"
             if not counted and counts is None:
                 continue
-            if municipality is None or municipality[0] != code:
-                if municipality is not None:
-                    yield municipality_total(*municipality)
-                municipality = (code, Tally())
-            for tally in (per_type.setdefault(kind, Tally()), municipality[1], region):
-                if counted:
-                    tally.add_opening(site_id, *current)
-                if counts:
-                    tally.add_counts(counts)
+            kind = openings[opening_id][1]
+            tally = per_type.get(kind)
+            if tally is None:
+                tally = per_type[kind] = Tally()
+            if counted:
+                tally.add_opening(site_id, *at_end)
+            if counts:
+                tally.add_counts(counts)
+        return per_type
+
+    for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
+        per_type = site_tallies(site_id)
+        if not per_type:
+            continue
+        if code != current:
+            if current is not None:
+                yield Row(current, names.get(current, ""), None, values=municipality.result(), total="municipality")
+            current, municipality = code, Tally()
         for kind in sorted(per_type, key=_type_order):
+            municipality.merge(per_type[kind])
+            region.merge(per_type[kind])
             yield Row(
                 code,
                 names.get(code, ""),
@@ -371,6 +377,6 @@ def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterato
                 site_ref=site_ref,
                 site_name=site_name,
             )
-    if municipality is not None:
-        yield municipality_total(*municipality)
+    if current is not None:
+        yield Row(current, names.get(current, ""), None, values=municipality.result(), total="municipality")
     yield Row("", "", None, values=region.result(), total="region")
