@@ -137,7 +137,7 @@ def test_openapi_document_describes_every_endpoint(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     rules = {
-        rule.rule.replace("<int:", "{").replace("<string:", "{").replace(">", "}")
+        rule.rule.replace("<id:", "{").replace("<string:", "{").replace(">", "}")
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
     }

@@ -40,7 +40,7 @@ def organisations():
     return render_template("admin/organisations.html", form=form, rows=rows)
 
 
-@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@bp.route("/organisations/<id:organisation_id>/edit", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def organisation_edit(organisation_id: int):
     organisation = db.session.get(Organisation, organisation_id)

@@ -72,7 +72,7 @@ def user_list():
     return render_template("admin/users.html", form=form, **context)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @roles_required(COORDINATOR)
 def deactivate_user(user_id: int):
     user = _user_or_404(user_id)
@@ -81,7 +81,7 @@ def deactivate_user(user_id: int):
     return redirect(url_for("admin.user_list"))
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 @roles_required(COORDINATOR)
 def reactivate_user(user_id: int):
     user = _user_or_404(user_id)
@@ -90,7 +90,7 @@ def reactivate_user(user_id: int):
     return redirect(url_for("admin.user_list"))
 
 
-@bp.post("/users/<int:user_id>/reset-password")
+@bp.post("/users/<id:user_id>/reset-password")
 @roles_required(COORDINATOR)
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
@@ -98,7 +98,7 @@ def reset_password(user_id: int):
     return render_template("admin/one_time_password.html", account=user, password=password, created=False)
 
 
-@bp.post("/users/<int:user_id>/transfer-clients")
+@bp.post("/users/<id:user_id>/transfer-clients")
 @roles_required(COORDINATOR)
 def transfer_clients(user_id: int):
     source = _user_or_404(user_id)
