@@ -99,14 +99,23 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class VersionedForm(Form):
-    """Carries the row's version, so an edit made on a stale form is refused (409)."""
+    """Carries the row's version: an edit made on a stale form is refused (409), one without a
+    well-formed version is a 400 (docs/rules.md §3.7, §3.9)."""
 
     version = HiddenField()
 
+    def validate(self, extra_validators=None) -> bool:
+        """A version that was sent must be well-formed before anything else is checked
+        (a form without one, such as a new site's, is checked by ``expected_version``)."""
+        if self.version.raw_data:
+            self.expected_version()
+        return super().validate(extra_validators)
+
     def expected_version(self) -> int:
         """The version the form was loaded with; a missing or malformed one is a 400."""
-        raw = (self.version.data or "").strip()
-        if not raw.isdecimal() or len(raw) > 18:
+        raw = self.version.data if isinstance(self.version.data, str) else ""
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             abort(400, description=_("The form was incomplete. Reload the page and save again."))
         return int(raw)
 
