@@ -311,6 +311,18 @@ def test_search_words_with_control_characters_are_ignored_and_explained(app, sce
     assert "\x00" not in shown and "”205”" in shown
 
 
+def test_raw_bytes_in_the_query_string_are_read_as_text(app, scene):
+    """Browsers percent-encode; a hand-made request may send raw bytes that are not UTF-8."""
+    browser = as_user(app, scene["coordinator"])
+    raw = {"environ_overrides": {"QUERY_STRING": "q=keitti\xf6\x00&page=\x85"}}
+    page = browser.get("/sites", **raw)
+    assert page.status_code == 200 and "ohjausmerkki" in page.get_data(as_text=True)
+    assert browser.get("/sites.csv", **raw).status_code == 200
+    assert browser.get("/api/v1/sites", **raw).status_code == 400
+    assert browser.get("/admin/audit", **raw).status_code == 200
+    assert browser.get("/sites", environ_overrides={"QUERY_STRING": "q=Testikeitti%C3%B6"}).status_code == 200
+
+
 @pytest.mark.parametrize(
     "path", ["/clients/K-\x00", "/clients/K-2345-\x006789/needs", "/api/v1/hsds/services/\x00", "/clients/\x1b"]
 )

@@ -4,10 +4,13 @@
 ``<id:name>`` matches only a row id the database can hold (1 to 2^31 − 1, the range of a
 PostgreSQL ``integer``), written plainly; anything else is a 404 before a view runs, never
 an overflow in the database driver. The default converter (``<name>``, ``<string:name>``)
-does not match path segments with control characters, so a NUL byte never reaches a query.
+does not match path segments with control characters, so a NUL byte never reaches a query;
+raw bytes in the query string are percent-encoded before Flask reads them.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from flask import Flask
 from werkzeug.routing import BaseConverter, UnicodeConverter, ValidationError
@@ -63,8 +66,26 @@ class TextConverter(UnicodeConverter):
         self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f-\x9f]")
 
 
+class PlainQueryString:
+    """WSGI middleware: raw bytes in the query string that are not printable ASCII (browsers
+    percent-encode them; a hand-made request need not) are percent-encoded, so reading the
+    query string or ``request.full_path`` never fails on bytes that are not UTF-8."""
+
+    SAFE = "&=+%;/?:@,$!*'()~-._"
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if query and not (query.isascii() and query.isprintable()):
+            environ["QUERY_STRING"] = quote(query.encode("latin-1", "replace"), safe=self.SAFE)
+        return self.wsgi_app(environ, start_response)
+
+
 def register(app: Flask) -> None:
     """Before the blueprints, whose rules are compiled with these converters."""
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["default"] = TextConverter
     app.url_map.converters["string"] = TextConverter
+    app.wsgi_app = PlainQueryString(app.wsgi_app)
