@@ -64,7 +64,7 @@ def servers(database_urls, tmp_path_factory):
             try:
                 if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still booting
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
