@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     _trust_proxies(app)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errors(app)
     register_security(app)
@@ -133,6 +134,13 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "database://")
     limiter.init_app(app)
+
+
+def register_converters(app: Flask) -> None:
+    """Before the blueprints: ``<id:…>`` and the default converter refuse malformed paths."""
+    from placements.web import converters
+
+    converters.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -250,9 +250,16 @@ def test_audit_filters_are_posted_so_client_codes_stay_out_of_addresses(client, 
     assert re.search(r'<form method="post" action="/admin/audit"', html)
 
 
-def test_the_widest_possible_dates_are_no_error_and_the_other_filters_still_apply(client, audit_trail):
-    assert listed(client, since="0001-01-01", until="9999-12-31") == {"A", "B", "C", "D", "E"}
-    assert listed(client, since="0001-01-01", until="9999-12-31", client_code="K-BBBB-2222") == {"B"}
+def test_the_widest_accepted_dates_are_no_error_and_the_other_filters_still_apply(client, audit_trail):
+    assert listed(client, since="1900-01-01", until="2100-12-31") == {"A", "B", "C", "D", "E"}
+    assert listed(client, since="1900-01-01", until="2100-12-31", client_code="K-BBBB-2222") == {"B"}
+
+
+@pytest.mark.parametrize("since, until", [("0001-01-01", "2026-01-01"), ("2026-01-01", "9999-12-31")])
+def test_dates_outside_1900_to_2100_are_a_field_error(client, audit_trail, since, until):
+    response = post_form(client, "/admin/audit", {"since": since, "until": until}, token_from="/admin/audit")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "error-summary" in html and "1900" in html
 
 
 def test_audit_csv_download(client, db, build, login):

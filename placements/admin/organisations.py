@@ -52,7 +52,7 @@ def _matches(organisation: Organisation, words: str) -> bool:
     return all(word in text for word in words.split())
 
 
-@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@bp.route("/organisations/<id:organisation_id>/edit", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def organisation_edit(organisation_id: int):
     organisation = db.session.get(Organisation, organisation_id)

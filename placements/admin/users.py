@@ -90,7 +90,7 @@ def user_list():
     )
 
 
-@bp.get("/users/<int:user_id>/link")
+@bp.get("/users/<id:user_id>/link")
 @roles_required(COORDINATOR)
 def password_link(user_id: int):
     """The set-password link, shown once after it was made; a reload shows it no more."""
@@ -110,7 +110,7 @@ def _confirmation(account: User, action: str):
     return render_template("admin/confirm_user_action.html", account=account, action=action)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @roles_required(COORDINATOR)
 def deactivate_user(user_id: int):
     user = _user_or_404(user_id)
@@ -125,7 +125,7 @@ def deactivate_user(user_id: int):
     return redirect(url_for("admin.user_list"))
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 @roles_required(COORDINATOR)
 def reactivate_user(user_id: int):
     user = _user_or_404(user_id)
@@ -134,7 +134,7 @@ def reactivate_user(user_id: int):
     return redirect(url_for("admin.user_list"))
 
 
-@bp.post("/users/<int:user_id>/reset-password")
+@bp.post("/users/<id:user_id>/reset-password")
 @roles_required(COORDINATOR)
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
@@ -150,7 +150,7 @@ def reset_password(user_id: int):
     return _show_link_once(user, token, "reset")
 
 
-@bp.route("/users/<int:user_id>/transfer-clients", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/transfer-clients", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def transfer_clients(user_id: int):
     """Choose who receives a worker's clients; the page states the consequence and its
