@@ -44,8 +44,11 @@ run: migrate
 	@echo "Serving http://$(HOST):$(PORT)/ (demo accounts: instance/demo-accounts.txt)"
 	$(RUN_ENV) $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
+# One test process per core (pytest-xdist); each gets its own databases. TEST_PROCESSES=0
+# runs everything in one process.
+TEST_PROCESSES ?= auto
 test: setup-dev lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadscope $(PYTEST_ARGS)
 
 # Static checks: ruff (errors, bugbear, security rules, lines <= 120), ruff's formatting,
 # and bandit (no high-severity findings). `make format` rewrites the files ruff would change.

@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     _trust_proxies(app)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errors(app)
     register_security(app)
@@ -53,14 +54,16 @@ def _ensure_secret_key(app: Flask) -> None:
     """Serving needs SECRET_KEY; development keeps a random one in the instance folder.
 
     A ``flask`` command (migrations, imports, backups) signs no cookies, so it may run
-    without one and gets a throw-away key; a server without it refuses to start.
+    without one and gets a throw-away key; a server without it refuses to start, and
+    ``flask run`` is a server.
     """
     if app.config.get("SECRET_KEY"):
         return
     if not (app.config.get("DEVELOPMENT") or app.config.get("TESTING")):
         import click
 
-        if click.get_current_context(silent=True) is not None:
+        context = click.get_current_context(silent=True)
+        if context is not None and not _serving(context):
             app.config["SECRET_KEY"] = secrets.token_hex(32)
             return
         raise RuntimeError(
@@ -72,6 +75,15 @@ def _ensure_secret_key(app: Flask) -> None:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _serving(context) -> bool:
+    """True inside ``flask run`` (the development server serves requests like gunicorn)."""
+    while context is not None:
+        if context.info_name == "run" or getattr(context.command, "name", None) == "run":
+            return True
+        context = context.parent
+    return False
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -111,7 +123,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from placements.web import login  # noqa: F401  (registers the user loader)
+    # The user loader, and the database:// rate-limit storage Flask-Limiter may be configured with.
+    from placements.web import login, rate_limits  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
@@ -119,8 +132,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "database://")
     limiter.init_app(app)
+
+
+def register_converters(app: Flask) -> None:
+    """Before the blueprints: ``<id:…>`` and the default converter refuse malformed paths."""
+    from placements.web import converters
+
+    converters.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

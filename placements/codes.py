@@ -168,6 +168,10 @@ DELIVERIES = {
     "inbox": _l("Only in the registry"),
 }
 
+# Where a notification stands with e-mail: inbox only, in the outbox, waiting for the daily
+# summary, or sent.
+NOTIFICATION_EMAIL_STATES = ("none", "pending", "digest", "sent")
+
 OUTBOX_STATUSES = {
     "pending": _l("waiting"),
     "sending": _l("being sent"),
@@ -176,6 +180,8 @@ OUTBOX_STATUSES = {
 }
 
 USER_LANGUAGES = {"fi": "suomi", "en": "English"}
+# Why a set-password link was made: a new account, or a password reset (docs/rules.md §11.8).
+PASSWORD_LINK_PURPOSES = ("invite", "reset")
 
 CAPACITY_EVENT_KINDS = (
     "capacity_changed",
@@ -227,6 +233,7 @@ AUDIT_ACTIONS = {
     "session_expired": _l("session expired"),
     "password_changed": _l("password changed"),
     "password_reset": _l("password reset by the coordinator"),
+    "password_set": _l("password set with a link"),
     "permission_denied": _l("request denied"),
     "csrf_failed": _l("form refused (CSRF)"),
     "user_created": _l("account created"),

@@ -25,6 +25,15 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def trusted_proxies() -> int:
+    """TRUSTED_PROXIES: how many reverse proxies' X-Forwarded-* headers to believe (0 = none).
+
+    Read by the app (``_trust_proxies``) and by gunicorn.conf.py, so gunicorn never believes
+    forwarded headers the app would ignore.
+    """
+    return _int("TRUSTED_PROXIES", 0)
+
+
 def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "placements.db")
 
@@ -34,6 +43,7 @@ def from_environment(instance_path: str) -> dict:
     development = os.environ.get("PLACEMENTS_ENV", "production").strip() == "development"
     secret_key = os.environ.get("SECRET_KEY", "")
     max_upload_mb = _int("MAX_UPLOAD_MB", 5)
+    server_name = os.environ.get("SERVER_NAME", "").strip() or None
     return {
         "SECRET_KEY": secret_key,
         "DEVELOPMENT": development,
@@ -48,14 +58,22 @@ def from_environment(instance_path: str) -> dict:
         "NOMINATIM_URL": os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         "NOMINATIM_USER_AGENT": os.environ.get("NOMINATIM_USER_AGENT", "kainuu-placement-registry/1.0"),
         "STALE_AFTER_DAYS": _int("STALE_AFTER_DAYS", 60),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # database:// keeps rate-limit counters in DATABASE_URL, shared by every worker and
+        # server (placements/web/rate_limits.py); redis://… in production (docs/deploy.md).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "database://",
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", True),
         "CLIENT_RETENTION_DAYS": _int("CLIENT_RETENTION_DAYS", 365 * 2),
         "MAX_UPLOAD_MB": max_upload_mb,
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "fi"),
-        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "TRUSTED_PROXIES": trusted_proxies(),
+        # The registry's own host name (registry.kainuu.example): absolute links in data and
+        # set-password links are built from it, never from a request's Host header.
+        "SERVER_NAME": server_name,
+        # https for those links once SERVER_NAME is set; Flask's own default (http) without it.
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "").strip()
+        or ("https" if server_name else "http"),
         "SQLITE_BUSY_TIMEOUT": _int("SQLITE_BUSY_TIMEOUT", 15),
         # E-mail (docs/deploy.md, "Mail"): without MAIL_SERVER, messages are written as .eml
         # files under the instance folder instead of being sent.
@@ -66,8 +84,6 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Kainuun paikkarekisteri <noreply@localhost>"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
-        # The registry's public address, for links in e-mail (no request to take it from).
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     }
 
 
@@ -81,3 +97,16 @@ FIXED = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",
     "WTF_CSRF_TIME_LIMIT": None,
 }
+
+
+# Where links in e-mail point when SERVER_NAME is not set: the address `make run` serves.
+DEVELOPMENT_ORIGIN = "http://127.0.0.1:5000"
+
+
+def public_origin(config) -> str:
+    """``https://registry.example.fi`` from SERVER_NAME (and PREFERRED_URL_SCHEME), or "" when
+    SERVER_NAME is not set. Never taken from a request's Host header."""
+    server = config.get("SERVER_NAME")
+    if not server:
+        return ""
+    return f"{config.get('PREFERRED_URL_SCHEME') or 'https'}://{server}"

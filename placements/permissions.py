@@ -76,6 +76,13 @@ def can_manage_users(user) -> bool:
     return has_role(user, COORDINATOR) or is_system(user)
 
 
+def can_give_password(user) -> bool:
+    """Only the operator at the command line creates an account with a known password (the
+    first coordinator, demo accounts). A coordinator never sets or sees another person's
+    password: accounts get a set-password link instead (docs/rules.md §11.1)."""
+    return is_system(user)
+
+
 def can_view_audit(user) -> bool:
     return has_role(user, COORDINATOR)
 

@@ -3,6 +3,11 @@
 The suite runs on SQLite and, when TEST_DATABASE_URL points at an empty PostgreSQL
 database, on PostgreSQL as well: every test that uses ``app`` runs once per backend.
 Tests are isolated by emptying every non-reference table after each test.
+
+With pytest-xdist (``make test`` runs one process per core) each worker process gets its
+own databases: SQLite files in its own temporary folder, and a PostgreSQL database named
+after TEST_DATABASE_URL's with the worker's id appended, created here and dropped when
+the worker finishes.
 """
 
 from __future__ import annotations
@@ -24,9 +29,39 @@ from tests.builders import Builder
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 REFERENCE_TABLES = {"municipalities", "postal_codes", "alembic_version"}
 
+
+def _database_of_this_process(url: str) -> str:
+    """TEST_DATABASE_URL itself, or in an xdist worker a fresh database of its own beside it."""
+    if not url or not WORKER:
+        return url
+    if os.environ.get("PLACEMENTS_TEST_WORKER_DATABASE"):  # a process the worker started
+        return os.environ["PLACEMENTS_TEST_WORKER_DATABASE"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{admin.url.database}_{WORKER}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    own = admin.url.set(database=name).render_as_string(hide_password=False)
+    os.environ["PLACEMENTS_TEST_WORKER_DATABASE"] = own
+    return own
+
+
+def drop_database(url: str) -> None:
+    """Drop the database ``url`` names, from a connection to the server's own database."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    admin.dispose()
+
+
+POSTGRES_URL = _database_of_this_process(os.environ.get("TEST_DATABASE_URL", ""))
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -115,7 +150,10 @@ def fast_password_hashing(request, monkeypatch):
 
     from placements.services import passwords
 
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", fast)
+    # An unknown address verifies the dummy hash: as fast as the accounts' hashes here.
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", fast.hash("no such account, nothing to find here"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -282,21 +320,37 @@ def _stop_leftovers(pids: list[int]) -> None:
             pass
 
 
+def _xdist_controller(config) -> bool:
+    """This process hands tests to xdist workers and runs none itself."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
+def pytest_testnodedown(node, error):
+    """(xdist controller) What a worker found it had left running."""
+    _left_behind.extend(getattr(node, "workeroutput", {}).get("left_behind", []))
+
+
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_sessionfinish(session):
     """After every fixture is torn down: fail the run for skips under CI and for leftover processes.
 
     ``trylast`` makes this the innermost wrapper: it runs after the fixtures' teardown and
-    before the terminal summary, which lists what it found."""
+    before the terminal summary, which lists what it found. Under xdist each worker checks
+    its own processes and drops its own database, and tells the controller."""
     try:
         return (yield)
     finally:
-        deadline = time.monotonic() + 5  # time for processes that were just told to stop
-        while (left := descendants(os.getpid())) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if left:
-            _left_behind.extend(describe(pid) for pid in left)
-            _stop_leftovers(left)
+        if not _xdist_controller(session.config):
+            deadline = time.monotonic() + 5  # time for processes that were just told to stop
+            while (left := descendants(os.getpid())) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if left:
+                _left_behind.extend(describe(pid) for pid in left)
+                _stop_leftovers(left)
+        if WORKER and POSTGRES_URL:
+            drop_database(POSTGRES_URL)
+        if hasattr(session.config, "workeroutput"):
+            session.config.workeroutput["left_behind"] = list(_left_behind)
         if (_left_behind or (IN_CI and _not_run)) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -10,34 +10,42 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from placements.models import AuditEvent, Client, Needs, User
+from placements.models import AuditEvent, Client, ClientTransfer, Needs, User
 from placements.services import audit
-from placements.services.passwords import verify_password
 from tests.builders import PASSWORD
 from tests.conftest import log_in, post_form
 
 
-def _one_time_password(html: str) -> str:
-    return re.search(r'class="one-time-password"><code>([^<]+)</code>', html).group(1)
+def shown_link(client, response) -> str:
+    """Follow the POST's redirect to the page that shows the set-password link once; its path."""
+    assert response.status_code == 302, response.status_code
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    match = re.search(r'class="one-time-link"><code>https?://[^/<]+(/account/set-password/[^<]+)</code>', html)
+    assert match, html[:3000]
+    return match.group(1)
 
 
-def test_coordinator_creates_a_host_with_a_one_time_password(client, db, build, login, app):
+def test_coordinator_creates_a_host_who_sets_their_own_password(client, db, build, login, app):
     login(build.user("coordinator"))
     site = build.site()
 
     form = {"email": "Uusi@Example.fi", "name": "Uusi Isäntä", "role": "host", "organisation": site.organisation_id}
     response = post_form(client, "/admin/users", form, token_from="/admin/users")
 
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Käyttäjätunnus luotu" in html
-    password = _one_time_password(html)
+    assert response.headers["Location"].startswith("/admin/users/")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Käyttäjätunnus luotu" in html and "salasana" not in html.split("one-time-link")[1].split("</code>")[0]
+    link = re.search(r'class="one-time-link"><code>https?://[^/<]+(/account/set-password/[^<]+)</code>', html).group(1)
     user = db.session.scalar(select(User).where(User.email == "uusi@example.fi"))
     assert user.role == "host" and user.organisation_id == site.organisation_id
-    assert user.must_change_password and verify_password(user.password_hash, password)
-    assert password not in client.get("/admin/users").get_data(as_text=True)  # shown once only
+    assert user.password_set_at is None and not user.has_own_password
+    assert link not in client.get(response.headers["Location"]).get_data(as_text=True)  # shown once only
 
     newcomer = app.test_client()
-    assert log_in(newcomer, "uusi@example.fi", password).headers["Location"] == "/account/password"
+    set_response = post_form(newcomer, link, {"new_password": PASSWORD, "confirm": PASSWORD}, token_from=link)
+    assert set_response.headers["Location"] == "/my/sites"  # logged in, on the host's first screen
+    assert newcomer.get("/my/sites").status_code == 200
+    assert log_in(app.test_client(), "uusi@example.fi", PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize("organisation", ["0", ""])
@@ -65,7 +73,12 @@ def test_deactivation_ends_every_session_and_reactivation_restores_login(client,
     log_in(worker_client, worker.email, PASSWORD)
     assert worker_client.get("/account/password").status_code == 200
 
-    assert post_form(client, f"/admin/users/{worker.id}/deactivate").status_code == 302
+    asked = post_form(client, f"/admin/users/{worker.id}/deactivate")  # the confirmation step
+    assert asked.status_code == 200 and "kirjataan ulos kaikkialta" in asked.get_data(as_text=True)
+    assert worker_client.get("/account/password").status_code == 200  # nothing changed yet
+
+    done = post_form(client, f"/admin/users/{worker.id}/deactivate", {"confirm": "yes"})
+    assert done.status_code == 302 and done.headers["Location"] == "/admin/users"  # post/redirect/get
 
     assert worker_client.get("/account/password").headers["Location"] == "/login"
     assert log_in(app.test_client(), worker.email, PASSWORD).status_code == 200  # refused
@@ -86,18 +99,25 @@ def test_a_coordinator_cannot_deactivate_themselves(client, db, build, login):
     assert db.session.get(User, me.id).active
 
 
-def test_password_reset_gives_a_one_time_password(client, db, build, login, app):
+def test_password_reset_asks_first_then_gives_a_link_and_ends_the_old_password(client, db, build, login, app):
     login(build.user("coordinator"))
     worker = build.user("social_worker")
     worker_client = app.test_client()
     log_in(worker_client, worker.email, PASSWORD)
 
-    html = post_form(client, f"/admin/users/{worker.id}/reset-password").get_data(as_text=True)
-    password = _one_time_password(html)
+    asked = post_form(client, f"/admin/users/{worker.id}/reset-password")
+    assert asked.status_code == 200 and "lakkaa toimimasta heti" in asked.get_data(as_text=True)
+    assert log_in(app.test_client(), worker.email, PASSWORD).status_code == 302  # nothing changed yet
+
+    link = shown_link(client, post_form(client, f"/admin/users/{worker.id}/reset-password", {"confirm": "yes"}))
 
     assert worker_client.get("/account/password").headers["Location"] == "/login"  # old session ended
     assert log_in(app.test_client(), worker.email, PASSWORD).status_code == 200  # old password gone
-    assert log_in(app.test_client(), worker.email, password).headers["Location"] == "/account/password"
+    new_password = "uusi oma salasana 2026"
+    browser = app.test_client()
+    response = post_form(browser, link, {"new_password": new_password, "confirm": new_password}, token_from=link)
+    assert response.headers["Location"] == "/clients"
+    assert log_in(app.test_client(), worker.email, new_password).status_code == 302
 
 
 def _clients_of(db, owner, count):
@@ -114,33 +134,65 @@ def _clients_of(db, owner, count):
     return made
 
 
+def ready(db, user):
+    """A worker who has set their own password and logged in once (may receive clients)."""
+    user.last_login_at = datetime.now(UTC)
+    db.session.commit()
+    return user
+
+
 def test_transfer_moves_clients_without_showing_them(client, db, build, login):
     login(build.user("coordinator"))
-    leaving, staying = build.user("social_worker"), build.user("social_worker")
+    leaving, staying = build.user("social_worker"), ready(db, build.user("social_worker"))
     moved = _clients_of(db, leaving, 3)
 
     page = client.get("/admin/users").get_data(as_text=True)
-    assert "Siirrä 3 asiakasta ohjaajalle" in page
+    assert f'href="/admin/users/{leaving.id}/transfer-clients"' in page
     assert "K-TR" not in page and "Luottamuksellinen" not in page
+    form = client.get(f"/admin/users/{leaving.id}/transfer-clients").get_data(as_text=True)
+    assert "kaikki 3 asiakasta" in form and "K-TR" not in form and "Luottamuksellinen" not in form
 
-    form = {f"t{leaving.id}-target": staying.id}
-    response = post_form(client, f"/admin/users/{leaving.id}/transfer-clients", form, token_from="/admin/users")
+    response = post_form(
+        client,
+        f"/admin/users/{leaving.id}/transfer-clients",
+        {"target": staying.id, "confirm": "yes"},
+        token_from=f"/admin/users/{leaving.id}/transfer-clients",
+    )
 
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/users"
     db.session.expire_all()
     assert {c.owner_id for c in db.session.scalars(select(Client))} == {staying.id}
+    transfer = db.session.scalars(select(ClientTransfer)).one()
+    assert (transfer.from_user_id, transfer.to_user_id, transfer.client_count) == (leaving.id, staying.id, 3)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "client_transferred")).all()
     assert sorted(e.client_code for e in events) == sorted(c.code for c in moved)
+    assert {e.detail for e in events} == {f"transfer={transfer.id} from_user={leaving.id} to_user={staying.id}"}
     assert "Luottamuksellinen" not in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_transfer_without_the_confirmation_changes_nothing(client, db, build, login):
+    login(build.user("coordinator"))
+    leaving, staying = build.user("social_worker"), ready(db, build.user("social_worker"))
+    _clients_of(db, leaving, 2)
+    response = post_form(client, f"/admin/users/{leaving.id}/transfer-clients", {"target": staying.id})
+    assert response.status_code == 200 and "Siirrä 2 asiakasta" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert {c.owner_id for c in db.session.scalars(select(Client))} == {leaving.id}
 
 
 def test_transfer_to_a_non_worker_is_refused(client, db, build, login):
     coordinator = build.user("coordinator")
     login(coordinator)
     leaving = build.user("social_worker")
+    ready(db, build.user("social_worker"))
     _clients_of(db, leaving, 1)
-    form = {f"t{leaving.id}-target": coordinator.id}
-    post_form(client, f"/admin/users/{leaving.id}/transfer-clients", form, token_from="/admin/users")
+    response = post_form(
+        client,
+        f"/admin/users/{leaving.id}/transfer-clients",
+        {"target": coordinator.id, "confirm": "yes"},
+    )
+    assert response.status_code == 200
+    assert "vain sosiaaliohjaajalta toiselle" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(Client.owner_id)) == leaving.id
 
@@ -198,9 +250,16 @@ def test_audit_filters_are_posted_so_client_codes_stay_out_of_addresses(client, 
     assert re.search(r'<form method="post" action="/admin/audit"', html)
 
 
-def test_the_widest_possible_dates_are_no_error_and_the_other_filters_still_apply(client, audit_trail):
-    assert listed(client, since="0001-01-01", until="9999-12-31") == {"A", "B", "C", "D", "E"}
-    assert listed(client, since="0001-01-01", until="9999-12-31", client_code="K-BBBB-2222") == {"B"}
+def test_the_widest_accepted_dates_are_no_error_and_the_other_filters_still_apply(client, audit_trail):
+    assert listed(client, since="1900-01-01", until="2100-12-31") == {"A", "B", "C", "D", "E"}
+    assert listed(client, since="1900-01-01", until="2100-12-31", client_code="K-BBBB-2222") == {"B"}
+
+
+@pytest.mark.parametrize("since, until", [("0001-01-01", "2026-01-01"), ("2026-01-01", "9999-12-31")])
+def test_dates_outside_1900_to_2100_are_a_field_error(client, audit_trail, since, until):
+    response = post_form(client, "/admin/audit", {"since": since, "until": until}, token_from="/admin/audit")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "error-summary" in html and "1900" in html
 
 
 def test_audit_csv_download(client, db, build, login):

@@ -59,7 +59,18 @@ def test_geojson_feature_collection_for_map_tools(public, client, seeded):
     lon, lat = feature["geometry"]["coordinates"]
     assert feature["geometry"]["type"] == "Point" and 63 < lat < 66 and 27 < lon < 31
     assert feature["properties"]["availability"] in {"free", "full", "stale"}
-    assert feature["properties"]["url"].startswith("http://localhost/sites/")
+    assert feature["properties"]["url"] == f"/sites/{feature['id']}"  # relative: no SERVER_NAME set
+
+
+def test_geojson_links_never_follow_the_host_header(public, client, seeded):
+    """Links in data others keep come from SERVER_NAME, never from a request's Host header."""
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    data = client.get("/api/v1/sites?format=geojson", headers=forged).get_json()
+    assert data["features"] and all(f["properties"]["url"].startswith("/sites/") for f in data["features"])
+
+    public.config |= {"SERVER_NAME": "rekisteri.kainuu.example", "PREFERRED_URL_SCHEME": "https"}
+    data = client.get("/api/v1/sites?format=geojson", headers=forged).get_json()
+    assert all(f["properties"]["url"] == f"https://rekisteri.kainuu.example/sites/{f['id']}" for f in data["features"])
 
 
 def test_site_and_opening_detail(public, client, build):

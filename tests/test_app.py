@@ -9,7 +9,7 @@ from flask import abort, request
 from werkzeug.exceptions import default_exceptions
 
 from placements import create_app
-from tests.conftest import base_config
+from tests.conftest import ROOT, base_config
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
@@ -34,6 +34,35 @@ def test_flask_commands_run_without_a_secret_key_but_servers_do_not(monkeypatch,
         create_app(config)
 
 
+def test_flask_run_without_a_secret_key_refuses_like_gunicorn(monkeypatch, tmp_path):
+    """`flask run` serves requests: in production it needs SECRET_KEY as a server does."""
+    import click
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PLACEMENTS_ENV", raising=False)
+    config = {"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    group = click.Context(click.Group("flask"), info_name="flask")
+    with group, click.Context(click.Command("run"), parent=group, info_name="run"):
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            create_app(config)
+
+
+def test_flask_run_process_refuses_to_serve_without_a_secret_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "PLACEMENTS_ENV"}}
+    env |= {"FLASK_APP": "wsgi", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://"}
+    flask = Path(sys.executable).parent / "flask"
+    result = subprocess.run(  # refuses before it binds the port
+        [str(flask), "run", "--port", "5129"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
 def test_development_keeps_a_private_random_key_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("PLACEMENTS_ENV", "development")
@@ -56,6 +85,18 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert app.config["PUBLIC_CATALOGUE"] is True
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + str(tmp_path / "placements.db")
+
+
+def test_link_and_rate_limit_settings(monkeypatch, tmp_path):
+    for name in ("SERVER_NAME", "PREFERRED_URL_SCHEME", "RATELIMIT_STORAGE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SERVER_NAME"] is None and app.config["PREFERRED_URL_SCHEME"] == "http"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "database://"  # shared by every worker
+    monkeypatch.setenv("SERVER_NAME", "rekisteri.kainuu.example")
+    app = create_app({"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SERVER_NAME"] == "rekisteri.kainuu.example"
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
 
 
 def test_a_malformed_number_setting_stops_startup_with_its_name(monkeypatch, tmp_path):

@@ -209,25 +209,84 @@ def test_change_password_mistakes_are_explained_and_change_nothing(
     assert verify_password(db.session.get(User, user.id).password_hash, PASSWORD)
 
 
-def test_a_reset_password_must_be_changed_before_anything_else(client, db, build, login):
-    from placements.services.users import reset_password
+def _first_password_account(db, role: str, organisation=None) -> User:
+    """An account whose password someone else knows (a demo account): it must be changed."""
+    from placements.permissions import SYSTEM
+    from placements.services.users import create_user
 
-    coordinator = build.user("coordinator")
-    user = build.user("social_worker")
-    one_time = reset_password(db.session, user, by=coordinator)
+    user = create_user(
+        db.session,
+        SYSTEM,
+        email=f"first-{role}@example.fi",
+        name="Ensikertalainen",
+        role=role,
+        password=PASSWORD,
+        organisation_id=organisation.id if organisation else None,
+        must_change_password=True,
+    )
     db.session.commit()
+    return user
 
-    response = log_in(client, user.email, one_time)
+
+@pytest.mark.parametrize("role, home", [("social_worker", "/clients"), ("host", "/my/sites"), ("coordinator", "/")])
+def test_a_first_password_is_changed_before_anything_else_then_the_role_home_opens(client, db, build, role, home):
+    organisation = build.site().organisation if role == "host" else None
+    user = _first_password_account(db, role, organisation)
+
+    response = log_in(client, user.email, PASSWORD)
     assert response.headers["Location"] == "/account/password"
     assert client.get("/").headers["Location"] == "/account/password"
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "Valitse oma salasanasi" in page
+    assert "nollattu" not in page  # a brand-new account was never reset
 
-    post_form(
+    response = post_form(
         client,
         "/account/password",
-        {"current_password": one_time, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
         token_from="/account/password",
     )
-    assert client.get("/").status_code == 200
+    assert response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+    db.session.expire_all()
+    changed = db.session.get(User, user.id)
+    assert not changed.must_change_password and changed.password_set_at is not None
+
+
+def test_after_the_first_password_the_page_asked_for_opens(client, db, build):
+    user = _first_password_account(db, "coordinator")
+    assert client.get("/admin/audit").headers["Location"] == "/login"
+    log_in(client, user.email, PASSWORD)
+    response = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        token_from="/account/password",
+    )
+    assert response.headers["Location"] == "/admin/audit"
+
+
+def test_idle_expiry_ends_only_that_session(client, db, build, login, app):
+    """docs/rules.md §11.5: one device idling out must not log the user out everywhere."""
+    user = build.user("coordinator")
+    other_device = app.test_client()
+    assert log_in(other_device, user.email, PASSWORD).status_code == 302
+    login(user)
+    _age_session(client, seen_at=app.config["SESSION_IDLE_MINUTES"] * 60 + 5)
+
+    assert client.get("/admin/users").headers["Location"] == "/login"  # this one expired
+
+    assert other_device.get("/admin/users").status_code == 200  # the other goes on
+    assert "session_expired" in actions(db)
+
+
+def test_logout_still_ends_every_session(client, db, build, login, app):
+    user = build.user("coordinator")
+    other_device = app.test_client()
+    log_in(other_device, user.email, PASSWORD)
+    login(user)
+    post_form(client, "/logout")
+    assert other_device.get("/admin/users").headers["Location"] == "/login"
 
 
 def test_a_host_lands_on_the_stale_list(client, build):

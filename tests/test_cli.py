@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from placements.models import AuditEvent, Opening, Site, User
 from placements.services.passwords import verify_password
 from tests.builders import PASSWORD, csv_bytes, site_row
+from tests.conftest import log_in, post_form
 
 
 def count(db, model) -> int:
@@ -124,7 +126,7 @@ def test_users_create_refuses_a_duplicate_email(runner, db, build):
 
 
 def test_demo_loads_sample_data_and_one_account_per_role(runner, db, app):
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--allow-production"])
 
     assert result.exit_code == 0, result.output
     assert count(db, Site) >= 80
@@ -139,13 +141,56 @@ def test_demo_loads_sample_data_and_one_account_per_role(runner, db, app):
         assert password in result.output  # printed once, for the person running it
 
 
+def test_demo_passwords_are_easy_to_read_and_must_be_changed(runner, db, app):
+    """Read from a file or aloud: no l/1/I/O/0, groups of four; changed at the first login."""
+    app.config["DEVELOPMENT"] = True  # `make run`: no flag needed
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    passwords = [line.split("\t")[2] for line in result.output.splitlines() if line.count("\t") == 2]
+    assert len(passwords) == 3
+    for password in passwords:
+        assert re.fullmatch(r"[a-km-np-z2-9]{4}(-[a-km-np-z2-9]{4}){3}", password), password
+        assert not set(password) & set("l1IO0o")
+    assert all(user.must_change_password for user in db.session.scalars(select(User)))
+
+
+def test_demo_refuses_a_production_installation(runner, db):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "--allow-production" in result.output
+    assert count(db, User) == 0 and count(db, Site) == 0
+
+
+def test_users_create_without_a_password_prints_a_set_password_link(runner, db, app):
+    result = runner.invoke(args=["users", "create", "ohjaaja@example.fi", "--name", "O", "--role", "social_worker"])
+    assert result.exit_code == 0, result.output
+    path = re.search(r"(/account/set-password/\S+)", result.output).group(1)
+    user = db.session.scalar(select(User))
+    assert user.password_set_at is None
+    assert log_in(app.test_client(), user.email, PASSWORD).status_code == 200  # no password yet
+    browser = app.test_client()
+    response = post_form(browser, path, {"new_password": PASSWORD, "confirm": PASSWORD}, token_from=path)
+    assert response.headers["Location"] == "/clients"
+
+
+def test_users_link_ends_the_password_and_prints_a_new_link(runner, db, app, build):
+    user = build.user("coordinator", email="ainoa@example.fi")
+    app.config |= {"SERVER_NAME": "rekisteri.example.fi", "PREFERRED_URL_SCHEME": "https"}
+    result = runner.invoke(args=["users", "link", "AINOA@example.fi"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"https://rekisteri\.example\.fi/account/set-password/\S+", result.output)
+    db.session.expire_all()
+    assert not verify_password(db.session.get(User, user.id).password_hash, PASSWORD)
+    assert runner.invoke(args=["users", "link", "nobody@example.fi"]).exit_code == 1
+
+
 def test_demo_refuses_a_database_that_has_data(runner, db, build):
     build.site()
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--allow-production"])
     assert result.exit_code == 1
     assert "Tietokannassa on jo tietoja" in result.output
     assert count(db, User) == 0
 
-    result = runner.invoke(args=["demo", "--if-empty"])
+    result = runner.invoke(args=["demo", "--if-empty", "--allow-production"])
     assert result.exit_code == 0
     assert count(db, User) == 0

@@ -206,7 +206,7 @@ BAD_ROWS = [
     ({"languages": ""}, "languages", "vähintään yksi"),
     ({"status": "busy"}, "status", "Tuntematon koodi"),
     ({"last_confirmed": "yesterday"}, "last_confirmed", "ei ole päivämäärä"),
-    ({"last_confirmed": "2999-01-01"}, "last_confirmed", "tulevaisuudessa"),
+    ({"last_confirmed": "2099-01-01"}, "last_confirmed", "tulevaisuudessa"),
 ]
 
 

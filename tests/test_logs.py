@@ -38,3 +38,8 @@ def test_gunicorn_access_log_atoms_hide_client_codes():
     atoms = logger.atoms(response, request, environ, timedelta(milliseconds=5))
     assert not any("K-7F3Q-92XD" in value for value in atoms.values() if isinstance(value, str))
     assert "K-XXXX-XXXX" in atoms["U"]
+
+
+def test_link_secrets_are_removed_from_text():
+    line = 'GET /account/set-password/AbC-123_x HTTP/1.1" 200 "http://x/confirm/eyJvIjo.sig"'
+    assert redact(line) == 'GET /account/set-password/… HTTP/1.1" 200 "http://x/confirm/…"'

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 
 from placements import create_app
 from placements.extensions import db as _db
-from tests.conftest import POSTGRES_URL, base_config, require, reset_postgresql
+from tests.conftest import POSTGRES_URL, base_config, drop_database, require
 
 
 def _drift(app) -> list:
@@ -53,7 +53,7 @@ def test_upgrade_on_an_empty_database_matches_the_models(backend, tmp_path):
         with app.app_context():
             _db.engine.dispose()
         if backend == "postgresql":
-            reset_postgresql(url)
+            drop_database(url)
 
 
 def test_postgresql_is_tested_when_configured():

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import CheckConstraint, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from placements import codes
 from placements.models import AuditEvent, Municipality, Opening, PostalCode, Site, User
+from placements.models.base import Base
 
 
 def test_the_eight_kainuu_municipalities_exist_after_migration(db):
@@ -149,3 +152,120 @@ def test_audit_event_values_are_single_line(db):
     event = db.session.scalar(select(AuditEvent))
     assert "\n" not in event.action and "\r" not in event.action
     assert event.detail == "line1 line2 line3"
+
+
+# --- code lists in CHECK constraints match codes.py (docs/rules.md §14.1) -------------------
+
+CODE_LIST_CHECK = re.compile(r"\bIN \(|\bREPLACE\(", re.IGNORECASE)
+
+
+def _literals(sql: str) -> set[str]:
+    """The codes named in a code-list CHECK: its quoted strings without the separators."""
+    return {value.strip("|") for value in re.findall(r"'((?:[^']|'')*)'", sql)} - {""}
+
+
+def model_code_lists() -> dict[str, set[str]]:
+    """Constraint name → the codes the models (built from codes.py) allow."""
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        for constraint in table.constraints:
+            if isinstance(constraint, CheckConstraint) and CODE_LIST_CHECK.search(str(constraint.sqltext)):
+                found[str(constraint.name)] = _literals(str(constraint.sqltext))
+    return found
+
+
+def _balanced(text: str, start: int) -> str:
+    depth = 0
+    for index in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[start : index + 1]
+    raise ValueError("unbalanced CHECK")
+
+
+def schema_checks(db) -> dict[str, str]:
+    """Constraint name → CHECK text, as the migrated database holds it."""
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(
+            text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'")
+        )
+        return dict(rows.all())
+    checks = {}
+    for (sql,) in db.session.execute(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL")):
+        for match in re.finditer(r'CONSTRAINT\s+"?(\w+)"?\s+CHECK\s*', sql):
+            checks[match.group(1)] = _balanced(sql, match.end())
+    return checks
+
+
+def code_list_drift(expected: dict[str, set[str]], schema: dict[str, str]) -> list[str]:
+    problems = []
+    for name, allowed in sorted(expected.items()):
+        if name not in schema:
+            problems.append(f"write a migration for {name}: the database has no such CHECK constraint")
+            continue
+        stored = _literals(schema[name])
+        if stored != allowed:
+            problems.append(
+                f"write a migration for {name}: codes.py adds {sorted(allowed - stored)}, "
+                f"removes {sorted(stored - allowed)}"
+            )
+    return problems
+
+
+def test_every_code_list_in_codes_py_has_its_check_in_the_models():
+    lists = [
+        set(value)
+        for name, value in vars(codes).items()
+        if name.isupper() and isinstance(value, dict | tuple) and value and all(isinstance(v, str) for v in value)
+    ]
+    expected = model_code_lists()
+    assert len(expected) >= 20
+    for name, allowed in expected.items():
+        assert allowed in lists, f"{name} allows {sorted(allowed)}, which is no code list of codes.py"
+    assert expected["ck_openings_task_areas_valid"] == set(codes.TASK_AREAS)
+    assert expected["ck_users_role_valid"] == set(codes.ROLES)
+
+
+def test_every_code_list_matches_the_migrated_schema(db):
+    problems = code_list_drift(model_code_lists(), schema_checks(db))
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_code_added_without_a_migration_is_named(db):
+    expected = model_code_lists()
+    expected["ck_openings_task_areas_valid"] = expected["ck_openings_task_areas_valid"] | {"juggling"}
+    expected["ck_users_role_valid"] = expected["ck_users_role_valid"] - {"host"}
+
+    assert code_list_drift(expected, schema_checks(db)) == [
+        "write a migration for ck_openings_task_areas_valid: codes.py adds ['juggling'], removes []",
+        "write a migration for ck_users_role_valid: codes.py adds [], removes ['host']",
+    ]
+
+
+def test_a_row_the_database_refuses_is_a_clear_409_not_a_500(app, db, build, monkeypatch):
+    """A code in codes.py that no migration added passes the importer's checks; the
+    database's CHECK refuses the row when the import is confirmed, and the coordinator gets
+    the 409 page, with nothing saved."""
+    import io
+
+    from tests.builders import PASSWORD, csv_bytes, site_row
+    from tests.conftest import csrf_token, log_in
+
+    monkeypatch.setitem(codes.TASK_AREAS, "juggling", "juggling")
+    client = app.test_client()
+    log_in(client, build.user("coordinator").email, PASSWORD)
+    upload = csv_bytes([site_row(site_ref="NEW-1", task_areas="kitchen|juggling")])
+    preview = client.post(
+        "/admin/import",
+        data={"csrf_token": csrf_token(client, "/admin/import"), "file": (io.BytesIO(upload), "s.csv")},
+        content_type="multipart/form-data",
+    )
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+
+    response = client.post(
+        "/admin/import/confirm", data={"csrf_token": csrf_token(client, "/admin/import"), "token": token}
+    )
+
+    assert response.status_code == 409
+    assert "Joku muu muutti näitä tietoja" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 0

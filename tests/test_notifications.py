@@ -445,3 +445,54 @@ def test_the_daily_command_and_the_send_command_run_from_the_command_line(app, d
     assert result.exit_code == 0, result.output
     assert len(mail.to(scene["host"].email)) == 1
     assert json.loads(inbox_of(db, scene["host"])[0].params)["openings"][0]["id"] == scene["opening"].id
+
+
+# --- accounts and transfers --------------------------------------------------------------
+
+
+def test_moving_clients_tells_both_workers(app, db, build, scene, mail):
+    from placements.services import users
+
+    receiver = build.user("social_worker", name="Vastaanottava Ohjaaja")
+    receiver.last_login_at = clock.now()
+    db.session.commit()
+    coordinator = build.user("coordinator")
+    users.transfer_clients(db.session, scene["worker"], receiver, by=coordinator)
+    db.session.commit()
+
+    [out] = [n for n in inbox_of(db, scene["worker"]) if n.kind == "clients_transferred"]
+    [incoming] = [n for n in inbox_of(db, receiver) if n.kind == "clients_transferred"]
+    assert "siirrettiin työntekijälle Vastaanottava Ohjaaja" in notifications.describe(out).lines[0]
+    assert "Sinulle siirrettiin 1 asiakas " in notifications.describe(incoming).lines[0]
+    assert out.client_code is None and incoming.client_code is None  # the codes are in the audit trail
+    send(db)
+    assert len(mail.to(receiver.email)) == 1 and len(mail.to(scene["worker"].email)) == 1
+
+
+def test_with_a_mail_server_the_set_password_link_goes_only_to_its_owner(app, db, build, mail):
+    coordinator = build.user("coordinator")
+    browser = browser_for(app, coordinator)
+    form = {"email": "uusi.ohjaaja@example.fi", "name": "Uusi Ohjaaja", "role": "social_worker"}
+    token = csrf_token(browser, "/admin/users")
+    response = browser.post("/admin/users", data=form | {"csrf_token": token})
+
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/users"
+    page = browser.get("/admin/users").get_data(as_text=True)
+    assert "lähetettiin sähköpostiin osoitteeseen uusi.ohjaaja@example.fi" in page
+    assert "/account/set-password/" not in page
+
+    send(db)
+    [message] = mail.to("uusi.ohjaaja@example.fi")
+    assert message["Subject"] == "Käyttäjätunnuksesi Kainuun paikkarekisteriin"
+    link = re.search(r"http://127\.0\.0\.1:5000(/account/set-password/\S+)", text_of(message)).group(1)
+    sent = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient_email == "uusi.ohjaaja@example.fi"))
+    assert sent.status == "sent" and sent.body_text == "" and sent.body_html == ""  # the secret is not kept
+    assert all("set-password" not in n.params for n in db.session.scalars(select(Notification)))
+
+    newcomer = app.test_client()
+    page = newcomer.get(link)
+    assert page.status_code == 200
+    answer = newcomer.post(
+        link, data={"csrf_token": csrf_token(newcomer, link), "new_password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/clients"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from placements import permissions
 from placements.models import AuditEvent, Client, User
-from placements.services import notifications, tokens
+from placements.services import notifications, tokens, users
 from tests.conftest import csrf_token
 
 ANONYMOUS = "anonymous"
@@ -27,11 +27,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("auth.change_password", "GET"): LOGGED_IN,
     ("auth.change_password", "POST"): LOGGED_IN,
     ("auth.logout", "POST"): LOGGED_IN,
+    # A set-password link: its secret is the permission (logged-in users are told to log out).
+    ("auth.set_password", "GET"): EVERYONE,
+    ("auth.set_password", "POST"): EVERYONE,
     ("admin.user_list", "GET"): COORDINATOR,
     ("admin.user_list", "POST"): COORDINATOR,
     ("admin.deactivate_user", "POST"): COORDINATOR,
     ("admin.reactivate_user", "POST"): COORDINATOR,
     ("admin.reset_password", "POST"): COORDINATOR,
+    ("admin.password_link", "GET"): COORDINATOR,
+    ("admin.transfer_clients", "GET"): COORDINATOR,
     ("admin.transfer_clients", "POST"): COORDINATOR,
     ("admin.audit_log", "GET"): COORDINATOR,
     ("admin.audit_log", "POST"): COORDINATOR,
@@ -142,8 +147,11 @@ def objects(build):
     host = build.user("host", organisation=site.organisation, email="matrix-host@example.fi")
     opening = site.openings[0]
     notice = notifications.notify(build.session, [worker], "proposal_accepted", params={}, link="/clients")[0]
+    newcomer = build.user("social_worker", email="newcomer@example.fi")
+    token = users.reset_password(build.session, newcomer, by=permissions.SYSTEM)
     build.session.commit()
     return {
+        "token": token,
         "worker": worker,
         "code": person.code,
         "placement_id": placement.id,
@@ -154,7 +162,7 @@ def objects(build):
         "organisation": site.organisation,
         "service_id": site.openings[0].uuid,
         "notification_id": notice.id,
-        "token": tokens.confirm_token(opening.id, host.id, opening.last_confirmed_at),
+        "signed": tokens.confirm_token(opening.id, host.id, opening.last_confirmed_at),
     }
 
 

@@ -1,13 +1,15 @@
-"""Security headers, CSRF, login throttling (memory and Redis)."""
+"""Security headers, caching, CSRF, login throttling (database, memory and Redis)."""
 
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from placements import create_app
+from placements import clock, create_app
 from placements.models import AuditEvent
 from tests.builders import PASSWORD
 from tests.conftest import IsolatedClient, base_config, csrf_token, log_in, require
@@ -49,6 +51,18 @@ def test_tile_host_with_subdomains_is_allowed_for_images(tmp_path, database_urls
     app = create_app(config)
     csp = app.test_client().get("/healthz").headers["Content-Security-Policy"]
     assert "img-src 'self' data: https://*.tiles.example.fi;" in csp
+
+
+def test_the_anonymous_public_catalogue_says_how_it_may_be_cached(app, client, build):
+    app.config["PUBLIC_CATALOGUE"] = True
+    site = build.site()
+    for page in ("/", "/sites", f"/sites/{site.id}", "/login"):
+        # Pages carry this browser's form tokens: only the browser keeps them, and asks again.
+        assert client.get(page).headers["Cache-Control"] == "private, no-cache", page
+    api = client.get("/api/v1/sites")
+    assert api.headers["Cache-Control"] == "public, max-age=60"  # the same data for everyone
+    assert "Cookie" in api.headers["Vary"]
+    assert client.get("/api/v1/sites/999999").headers["Cache-Control"] == "private, no-cache"  # 404
 
 
 def test_logged_in_pages_are_never_cached(client, build, login):
@@ -120,6 +134,109 @@ def test_the_address_limit_stops_guessing_across_accounts(client, app, build):
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
 
 
+def test_every_app_server_sees_the_same_account_count_and_a_restart_forgets_nothing(
+    backend, database_urls, build, tmp_path
+):
+    """docs/rules.md §11.4: failed logins per account are counted in the database, not in
+    each server's (here: each app instance's own memory) rate-limit storage."""
+    user = build.user("coordinator")
+    config = base_config(database_urls[backend], tmp_path)  # memory:// limiter storage each
+    server_a, server_b = create_app(config), create_app(config)
+    server_a.test_client_class = server_b.test_client_class = IsolatedClient
+
+    assert _fail_logins(server_a.test_client(), user.email, 3) == [200] * 3
+    assert _fail_logins(server_b.test_client(), user.email, 2) == [200] * 2
+    assert _fail_logins(server_a.test_client(), user.email, 1) == [429]
+    assert _fail_logins(server_b.test_client(), user.email, 1) == [429]
+
+    restarted = create_app(config)
+    restarted.test_client_class = IsolatedClient
+    assert log_in(restarted.test_client(), user.email, PASSWORD).status_code == 429
+
+
+def test_the_account_limit_lifts_when_the_window_has_passed(client, db, build):
+    user = build.user("coordinator")
+    start = datetime.now(UTC)
+    with clock.fixed(start):
+        assert _fail_logins(client, user.email, 5) == [200] * 5
+    with clock.fixed(start + timedelta(minutes=14)):
+        assert log_in(client, user.email, PASSWORD).status_code == 429
+    with clock.fixed(start + timedelta(minutes=15, seconds=1)):
+        assert log_in(client, user.email, PASSWORD).status_code == 302
+
+
+def test_an_unknown_address_is_throttled_like_an_account(client, build):
+    assert _fail_logins(client, "ei-ketaan@example.fi", 6) == [200] * 5 + [429]
+
+
+def test_parallel_guesses_cannot_slip_past_the_account_limit(app, build):
+    email = build.user("coordinator").email
+    browsers = [app.test_client() for _ in range(10)]
+    tokens = [csrf_token(browser, "/login") for browser in browsers]
+
+    def guess(number: int) -> int:
+        data = {"email": email, "password": f"wrong guess {number:04d}", "csrf_token": tokens[number]}
+        return browsers[number].post("/login", data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(guess, range(10)))
+
+    assert sorted(statuses) == [200] * 5 + [429] * 5
+
+
+def _from(app, address: str):
+    """A test client whose requests come from ``address``."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def _address() -> str:
+    """An address of this test's own, so counts kept elsewhere (Redis) never meet."""
+    number = uuid.uuid4().int
+    return f"10.{number % 250}.{(number >> 8) % 250}.{(number >> 16) % 250 + 1}"
+
+
+def test_the_address_limit_is_shared_through_the_database(backend, database_urls, db, tmp_path):
+    """The default RATELIMIT_STORAGE_URI=database:// : one count for every worker and server."""
+    config = base_config(database_urls[backend], tmp_path) | {"RATELIMIT_STORAGE_URI": "database://"}
+    server_a, server_b = create_app(config), create_app(config)
+    server_a.test_client_class = server_b.test_client_class = IsolatedClient
+    address = _address()
+    statuses = []
+    for number in range(30):
+        server = (server_a, server_b)[number % 2]
+        statuses += _fail_logins(_from(server, address), f"guess{number}@example.fi", 1)
+    assert statuses == [200] * 30
+    assert _fail_logins(_from(server_a, address), "guess-a@example.fi", 1) == [429]
+    assert _fail_logins(_from(server_b, address), "guess-b@example.fi", 1) == [429]
+    restarted = create_app(config)
+    restarted.test_client_class = IsolatedClient
+    assert _fail_logins(_from(restarted, address), "guess-c@example.fi", 1) == [429]
+    assert _fail_logins(_from(restarted, _address()), "guess-d@example.fi", 1) == [200]  # another address
+
+
+def test_the_database_rate_limit_storage_counts_in_fixed_windows(app):
+    from placements.web.rate_limits import DatabaseStorage
+
+    storage = DatabaseStorage()
+    start = datetime.now(UTC)
+    with clock.fixed(start):
+        assert storage.check()
+        assert storage.get("k") == 0
+        assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+        assert storage.incr("other", 60, amount=2) == 2
+        assert storage.get("k") == 3
+        assert storage.get_expiry("k") == pytest.approx((start + timedelta(seconds=60)).timestamp())
+    with clock.fixed(start + timedelta(seconds=61)):
+        assert storage.get("k") == 0  # the window has passed
+        assert storage.incr("k", 60) == 1
+        storage.clear("k")
+        assert storage.get("k") == 0
+        assert storage.reset() >= 0
+        assert storage.get("other") == 0
+
+
 def _redis_available() -> bool:
     try:
         import redis
@@ -129,21 +246,22 @@ def _redis_available() -> bool:
         return False
 
 
-def test_failures_are_counted_in_redis_across_app_servers(backend, database_urls, build, tmp_path):
+def test_the_address_limit_is_counted_in_redis_across_app_servers(backend, database_urls, db, tmp_path):
     require(_redis_available(), "Redis is not running on 127.0.0.1:6379: Redis rate-limit test skipped")
-    # A fresh account name: the counts outlive the test in Redis.
-    user = build.user("coordinator", email=f"redis-{uuid.uuid4().hex[:12]}@example.fi")
-    config = base_config(database_urls[backend], tmp_path) | {
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-    }
+    # The counts outlive the test in Redis: this test's own address keeps them apart. (A key
+    # prefix would not: Flask-Limiter keeps the first one it was given for the process.)
+    config = base_config(database_urls[backend], tmp_path) | {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
     server_a, server_b = create_app(config), create_app(config)
     server_a.test_client_class = server_b.test_client_class = IsolatedClient
+    address = _address()
 
-    assert _fail_logins(server_a.test_client(), user.email, 3) == [200] * 3
-    assert _fail_logins(server_b.test_client(), user.email, 2) == [200] * 2
-    assert _fail_logins(server_a.test_client(), user.email, 1) == [429]
-    assert _fail_logins(server_b.test_client(), user.email, 1) == [429]
+    statuses = []
+    for number in range(30):
+        server = (server_a, server_b)[number % 2]
+        statuses += _fail_logins(_from(server, address), f"redis-{number}@example.fi", 1)
+    assert statuses == [200] * 30
+    assert _fail_logins(_from(server_a, address), "redis-a@example.fi", 1) == [429]
+    assert _fail_logins(_from(server_b, address), "redis-b@example.fi", 1) == [429]
 
 
 def test_forwarded_headers_are_ignored_unless_a_proxy_is_trusted(client, db, build):

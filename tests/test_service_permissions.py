@@ -161,6 +161,12 @@ CALLS = {
     "a host creates an account": lambda s, w: users.create_user(
         s, w["host"], email="uusi@example.fi", name="Uusi", role="coordinator", password="pitkä ja hyvä salasana"
     ),
+    "a coordinator gives an account a password": lambda s, w: users.create_user(
+        s, w["coordinator"], email="uusi@example.fi", name="Uusi", role="host", password="pitkä ja hyvä salasana"
+    ),
+    "a host invites an account": lambda s, w: users.invite_user(
+        s, w["host"], email="uusi@example.fi", name="Uusi", role="social_worker"
+    ),
     "a worker deactivates an account": lambda s, w: users.set_active(s, w["host"], False, by=w["worker"]),
     "a host resets a password": lambda s, w: users.reset_password(s, w["worker"], by=w["host"]),
     "a worker moves clients": lambda s, w: users.transfer_clients(s, w["worker"], w["colleague"], by=w["colleague"]),
@@ -183,4 +189,13 @@ def test_the_right_users_are_not_refused(db, world):
     placements.accept(session, world["proposal"], world["host"], now=clock.now())
     sites.confirm(session, world["opening"], world["host"], expected_version=world["opening"].version)
     assert audit.search_query(world["coordinator"]) is not None
+    user, token = users.invite_user(
+        session,
+        world["coordinator"],
+        email="uusi@example.fi",
+        name="U",
+        role="host",
+        organisation_id=world["site"].organisation_id,
+    )
+    assert token and users.reset_password(session, user, by=world["coordinator"])
     session.rollback()

@@ -4,7 +4,7 @@ Reviewed by hand: new tables only, plus users.language with a server default so 
 accounts get Finnish, and its CHECK (batch mode rebuilds the table on SQLite).
 
 Revision ID: 76a86a717011
-Revises: 1fc7db43292b
+Revises: d52fc55253a9
 Create Date: 2026-11-28 09:43:09.566368
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '76a86a717011'
-down_revision = '1fc7db43292b'
+down_revision = 'd52fc55253a9'
 branch_labels = None
 depends_on = None
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileRequired
+from wtforms import EmailField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from placements.codes import ORGANISATION_KINDS, ROLES
-from placements.web.forms import choices
+from placements.web.forms import BoundedDateField, Form, SafeFileField, choices
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(ROLES))
@@ -27,22 +26,24 @@ class UserCreateForm(FlaskForm):
         return valid
 
 
-class TransferClientsForm(FlaskForm):
-    target = SelectField(_l("Move all clients to"), coerce=int)
-    submit = SubmitField(_l("Move clients"))
+class TransferClientsForm(Form):
+    """Choose the receiver; the page states the consequence and its button confirms."""
+
+    target = SelectField(_l("Social worker who receives the clients"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Move the clients"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     user_email = EmailField(_l("User's e-mail address"), validators=[Optional(), Length(max=254)])
     client_code = StringField(_l("Client code"), validators=[Optional(), Length(max=11)])
     action = SelectField(_l("Event"), validators=[Optional()])
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = BoundedDateField(_l("From"), validators=[Optional()])
+    until = BoundedDateField(_l("To"), validators=[Optional()])
     submit = SubmitField(_l("Search"))
     download = SubmitField(_l("Download CSV"))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS))
     business_id = StringField(_l("Business ID (Y-tunnus)"), validators=[Optional(), Length(max=9)])
@@ -52,11 +53,11 @@ class OrganisationForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ImportForm(FlaskForm):
-    file = FileField(_l("Site CSV file"), validators=[FileRequired(message=_l("Choose a file to upload."))])
+class ImportForm(Form):
+    file = SafeFileField(_l("Site CSV file"), validators=[FileRequired(message=_l("Choose a file to upload."))])
     submit = SubmitField(_l("Check the file"))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     token = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Import the file"))

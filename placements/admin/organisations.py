@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -37,10 +37,22 @@ def organisations():
     live_sites = (Site.organisation_id == Organisation.id) & Site.archived_at.is_(None)
     query = select(Organisation, func.count(Site.id)).outerjoin(Site, live_sites).group_by(Organisation.id)
     rows = db.session.execute(query.order_by(Organisation.name)).all()
-    return render_template("admin/organisations.html", form=form, rows=rows)
+    total = len(rows)
+    search = " ".join(request.args.get("q", "").split())[:200]
+    if search:
+        rows = [row for row in rows if _matches(row[0], search.casefold())]
+    return render_template("admin/organisations.html", form=form, rows=rows, total=total, search=search)
 
 
-@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def _matches(organisation: Organisation, words: str) -> bool:
+    """Every word in the name, business ID or contact (case-folded in Python, so å, ä and ö
+    match on every database; there are at most a few hundred organisations)."""
+    parts = (organisation.name, organisation.business_id, organisation.contact_name, organisation.contact_email)
+    text = " ".join(part for part in parts if part).casefold()
+    return all(word in text for word in words.split())
+
+
+@bp.route("/organisations/<id:organisation_id>/edit", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def organisation_edit(organisation_id: int):
     organisation = db.session.get(Organisation, organisation_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from flask import abort, current_app, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,6 +21,8 @@ from placements.extensions import db, limiter
 from placements.models import Opening, Site
 from placements.services import catalogue
 from placements.web.access import browse_denied
+from placements.web.converters import MAX_ID, bounded_int
+from placements.web.urls import public_base
 
 MAX_PER_PAGE = 100
 
@@ -86,12 +89,13 @@ def site_json(site: Site, openings, stale_after_days: int, distance_km: float | 
 
 
 def _page_args() -> tuple[int, int]:
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-        per_page = min(max(int(request.args.get("per_page", 20)), 1), MAX_PER_PAGE)
-    except ValueError:
-        abort(400)
-    return page, per_page
+    """``page`` (from 1) and ``per_page`` (1–100); a value that is not a whole number of at
+    most 2^31 − 1 is a 400 (docs/rules.md §11.11)."""
+    page = bounded_int(request.args.get("page", "1"), low=-MAX_ID, high=MAX_ID)
+    per_page = bounded_int(request.args.get("per_page", "20"), low=-MAX_ID, high=MAX_ID)
+    if page is None or per_page is None:
+        abort(400, description=_("page and per_page must be whole numbers from 1 to %(max)s.", max=MAX_ID))
+    return max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
 
 
 @bp.get("/sites")
@@ -123,7 +127,7 @@ def _geojson(parsed):
         db.session, parsed.filters, now=clock.now(), stale_after_days=current_app.config["STALE_AFTER_DAYS"]
     )
     availability = {catalogue.FREE: "free", catalogue.FULL: "full", catalogue.STALE: "stale"}
-    base = request.host_url.rstrip("/")
+    base = public_base()  # never the request's Host header (docs/rules.md §11.7)
     features = [
         {
             "type": "Feature",
@@ -138,7 +142,7 @@ def _geojson(parsed):
     return response
 
 
-@bp.get("/sites/<int:site_id>")
+@bp.get("/sites/<id:site_id>")
 def site_detail(site_id: int):
     site = db.session.get(
         Site,
@@ -167,7 +171,7 @@ def _live_opening(opening_id: int | None = None, uuid: str | None = None) -> Ope
     return opening
 
 
-@bp.get("/openings/<int:opening_id>")
+@bp.get("/openings/<id:opening_id>")
 def opening_detail(opening_id: int):
     return jsonify(opening_json(_live_opening(opening_id), current_app.config["STALE_AFTER_DAYS"]))
 

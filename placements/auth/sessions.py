@@ -1,7 +1,8 @@
-"""Starting and ending login sessions.
+"""Starting and ending login sessions (docs/rules.md §11.4–§11.6).
 
 A session cookie names the user and the user's ``session_version``; bumping the version
-(logout, password change, deactivation) makes every earlier cookie of that user invalid.
+(logout, password change or set, deactivation, reset) makes every earlier cookie of that
+user invalid. An expired session ends only itself.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def end_session(reason: str = "logout") -> None:
         user.session_version += 1
         audit_event(reason, user=user, object_type="user", object_id=user.id)
         db.session.flush()
+    logout_user()
+    _fresh_session()
+
+
+def expire_session() -> None:
+    """An idle or too old session ends here; the user's other sessions go on (§11.5)."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    if user is not None:
+        audit_event("session_expired", user=user, object_type="user", object_id=user.id)
     logout_user()
     _fresh_session()
 

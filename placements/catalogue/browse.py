@@ -73,7 +73,7 @@ def _opening_views(site: Site) -> list[catalogue.OpeningView]:
     return [catalogue.OpeningView(o, o.is_stale(now, days)) for o in site.openings if o.archived_at is None]
 
 
-@bp.get("/sites/<int:site_id>")
+@bp.get("/sites/<id:site_id>")
 @browse_required
 def site_page(site_id: int):
     site = _live_site_or_404(site_id)
@@ -84,7 +84,7 @@ def site_page(site_id: int):
     )
 
 
-@bp.get("/sites/<int:site_id>/popup")
+@bp.get("/sites/<id:site_id>/popup")
 @browse_required
 def site_popup(site_id: int):
     """The map popup's content: name, openings with free places, a link."""

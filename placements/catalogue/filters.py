@@ -14,7 +14,9 @@ from placements import codes
 from placements.models import Municipality, PostalCode
 from placements.services import reference
 from placements.services.catalogue import SiteFilters
+from placements.services.input_checks import text_problem, without_control_characters
 from placements.services.validation import inside_finland
+from placements.web.converters import MAX_ID, bounded_int
 
 COORDINATES = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*[,;]\s*(-?\d+(?:[.,]\d+)?)\s*$")
 MAX_KM = 1000
@@ -34,8 +36,20 @@ def _codes(args: MultiDict, name: str, allowed, label: str, errors: list[str]) -
         if value in allowed:
             values.append(value)
         elif value:
-            errors.append(_("%(field)s: unknown value “%(value)s” was ignored.", field=label, value=value))
+            shown = without_control_characters(value)[:100]
+            errors.append(_("%(field)s: unknown value “%(value)s” was ignored.", field=label, value=shown))
     return tuple(dict.fromkeys(values))
+
+
+def _text(args: MultiDict, name: str, label: str, errors: list[str]) -> str:
+    """A free-text parameter; one with a control character (a NUL byte …) is ignored and
+    explained, so it never reaches a query (docs/rules.md §11.11)."""
+    value = args.get(name, "")
+    problem = text_problem(value)
+    if problem:
+        errors.append(_("%(field)s: %(problem)s", field=label, problem=problem))
+        return ""
+    return value
 
 
 def _resolve_near(session: Session, text: str) -> tuple[tuple[float, float] | None, str, str]:
@@ -75,10 +89,10 @@ def _resolve_near(session: Session, text: str) -> tuple[tuple[float, float] | No
 def parse_filters(args: MultiDict, session: Session) -> ParsedFilters:
     errors: list[str] = []
     municipality_codes = set(reference.municipality_names(session))
-    q = " ".join(args.get("q", "").split())[:200]
+    q = " ".join(_text(args, "q", _("Search words"), errors).split())[:200]
     parsed = ParsedFilters(SiteFilters())
     near = None
-    near_text = args.get("near", "").strip()[:100]
+    near_text = _text(args, "near", _("Near"), errors).strip()[:100]
     if near_text:
         near, parsed.near_label, parsed.near_note = _resolve_near(session, near_text)
         if near is None:
@@ -101,10 +115,7 @@ def parse_filters(args: MultiDict, session: Session) -> ParsedFilters:
             km = None
         if km and near is None and not near_text:
             errors.append(_("Distance: also say near what (a municipality, postal code or coordinates)."))
-    try:
-        page = max(int(args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = max(bounded_int(args.get("page", "1"), low=-MAX_ID, high=MAX_ID) or 1, 1)
     parsed.filters = SiteFilters(
         q=q,
         municipalities=_codes(args, "municipality", municipality_codes, _("Municipality"), errors),

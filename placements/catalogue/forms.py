@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField,
-    DecimalField,
     EmailField,
     IntegerField,
     SelectField,
@@ -16,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from placements import codes
-from placements.web.forms import MultiCheckboxField, VersionedForm, choices
+from placements.web.forms import BoundedDateField, FiniteDecimalField, MultiCheckboxField, VersionedForm, choices
 
 
 class CapacityForm(VersionedForm):
@@ -26,7 +24,7 @@ class CapacityForm(VersionedForm):
         validators=[InputRequired(), NumberRange(min=0, max=10000)],
     )
     status = SelectField(_l("Status"), choices=choices(codes.OPENING_STATUSES))
-    accepting_from = DateField(_l("Accepting new participants from"), validators=[Optional()])
+    accepting_from = BoundedDateField(_l("Accepting new participants from"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
 
@@ -48,10 +46,10 @@ class OpeningForm(VersionedForm):
     days_per_week_max = IntegerField(
         _l("Days a week, at most"), validators=[InputRequired(), NumberRange(min=1, max=7)]
     )
-    hours_per_day_min = DecimalField(
+    hours_per_day_min = FiniteDecimalField(
         _l("Hours a day, at least"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
     )
-    hours_per_day_max = DecimalField(
+    hours_per_day_max = FiniteDecimalField(
         _l("Hours a day, at most"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
     )
     supports = MultiCheckboxField(_l("Support available"), choices=choices(codes.SUPPORTS))
@@ -93,8 +91,8 @@ class SiteForm(VersionedForm):
         _l("Postal code"), validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("A postal code has five digits."))]
     )
     municipality_code = SelectField(_l("Municipality"))
-    latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])
+    latitude = FiniteDecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = FiniteDecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(min=-180, max=180)])
     accessibility = MultiCheckboxField(_l("Accessibility"), choices=choices(codes.ACCESSIBILITY))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])

@@ -44,7 +44,7 @@ def _may_edit(opening: Opening) -> None:
     authorize(permissions.can_edit_opening(current_user, opening), object_type="opening", object_id=opening.id)
 
 
-@bp.route("/openings/<int:opening_id>/capacity", methods=["GET", "POST"])
+@bp.route("/openings/<id:opening_id>/capacity", methods=["GET", "POST"])
 @roles_required(HOST, COORDINATOR)
 def opening_capacity(opening_id: int):
     opening = live_opening_or_404(opening_id)
@@ -75,7 +75,7 @@ def opening_capacity(opening_id: int):
     return render_template("catalogue/capacity_form.html", form=form, opening=opening, conflict=None)
 
 
-@bp.post("/openings/<int:opening_id>/confirm")
+@bp.post("/openings/<id:opening_id>/confirm")
 @roles_required(HOST, COORDINATOR)
 def opening_confirm(opening_id: int):
     opening = live_opening_or_404(opening_id)
@@ -95,7 +95,7 @@ def opening_confirm(opening_id: int):
     return redirect(after_edit(opening.site))
 
 
-@bp.route("/openings/<int:opening_id>/edit", methods=["GET", "POST"])
+@bp.route("/openings/<id:opening_id>/edit", methods=["GET", "POST"])
 @roles_required(HOST, COORDINATOR)
 def opening_edit(opening_id: int):
     opening = live_opening_or_404(opening_id)
@@ -120,7 +120,7 @@ def opening_edit(opening_id: int):
     return render_template("catalogue/opening_form.html", form=form, conflict=None, **context)
 
 
-@bp.route("/sites/<int:site_id>/openings/new", methods=["GET", "POST"])
+@bp.route("/sites/<id:site_id>/openings/new", methods=["GET", "POST"])
 @roles_required(HOST, COORDINATOR)
 def opening_new(site_id: int):
     site = live_site_or_404(site_id)
@@ -140,7 +140,7 @@ def opening_new(site_id: int):
     return render_template("catalogue/opening_form.html", form=form, opening=None, site=site, conflict=None)
 
 
-@bp.post("/openings/<int:opening_id>/archive")
+@bp.post("/openings/<id:opening_id>/archive")
 @roles_required(COORDINATOR)
 def opening_archive(opening_id: int):
     opening = live_opening_or_404(opening_id)

@@ -68,7 +68,7 @@ def site_new():
     return render_template("catalogue/site_form.html", form=form, site=None, conflict=None)
 
 
-@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
+@bp.route("/sites/<id:site_id>/edit", methods=["GET", "POST"])
 @roles_required(HOST, COORDINATOR)
 def site_edit(site_id: int):
     site = live_site_or_404(site_id)
@@ -85,7 +85,7 @@ def site_edit(site_id: int):
     return render_template("catalogue/site_form.html", form=form, site=site, conflict=None)
 
 
-@bp.post("/sites/<int:site_id>/archive")
+@bp.post("/sites/<id:site_id>/archive")
 @roles_required(COORDINATOR)
 def site_archive(site_id: int):
     site = live_site_or_404(site_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from placements.extensions import db
 from placements.models import Organisation, Site, User
 from placements.permissions import SYSTEM
 from placements.services import importer
+from placements.services.passwords import readable_password
 from placements.services.users import create_user
 
 SEED_FILE = PROJECT_ROOT / "data" / "seed_sites.csv"
@@ -50,7 +50,22 @@ class SeedFailed(Exception):
 
 @click.command(help="Load the sample data and create one demo account per role.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has data.")
-def demo(if_empty: bool) -> None:
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Load the sample data although PLACEMENTS_ENV is not development (e.g. a training installation).",
+)
+def demo(if_empty: bool, allow_production: bool) -> None:
+    if not current_app.config.get("DEVELOPMENT") and not allow_production:
+        # Invented sites and accounts with printed passwords do not belong in a real registry.
+        click.echo(
+            _(
+                "This is a production installation (PLACEMENTS_ENV is not development): the sample data "
+                "was not loaded. Add --allow-production to load it anyway, e.g. for a training installation."
+            ),
+            err=True,
+        )
+        sys.exit(1)
     if _database_has_data():
         click.echo(_("The database already has data; the sample data was not loaded."), err=True)
         sys.exit(0 if if_empty else 1)
@@ -63,7 +78,8 @@ def demo(if_empty: bool) -> None:
             biggest = select(Organisation).join(Site).group_by(Organisation.id)
             host_organisation = session.scalar(biggest.order_by(func.count(Site.id).desc(), Organisation.id).limit(1))
             for email, name, role in DEMO_ACCOUNTS:
-                password = secrets.token_urlsafe(12)
+                # Read from a file or aloud, so no look-alike characters; changed at the first login.
+                password = readable_password()
                 organisation_id = host_organisation.id if role == "host" else None
                 create_user(
                     session,
@@ -73,6 +89,7 @@ def demo(if_empty: bool) -> None:
                     role=role,
                     password=password,
                     organisation_id=organisation_id,
+                    must_change_password=True,
                 )
                 lines.append(f"{role}\t{email}\t{password}")
     except SeedFailed:
@@ -80,6 +97,11 @@ def demo(if_empty: bool) -> None:
         sys.exit(1)
     print_import_result(result)
     accounts_file = Path(current_app.instance_path) / "demo-accounts.txt"
-    text = _("Demo accounts (role, e-mail, password)") + "\n" + "\n".join(lines) + "\n"
+    text = (
+        _("Demo accounts (role, e-mail, password; each must be changed at the first login)")
+        + "\n"
+        + "\n".join(lines)
+        + "\n"
+    )
     _write_private(accounts_file, text)
     click.echo(text + _("The accounts were saved in %(file)s (readable by its owner only).", file=accounts_file))

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     IntegerField,
     SelectField,
     StringField,
@@ -17,10 +14,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from placements import codes
-from placements.web.forms import MultiCheckboxField, choices
+from placements.web.forms import BoundedDateField, FiniteDecimalField, Form, MultiCheckboxField, choices
 
 
-class ClientForm(FlaskForm):
+class ClientForm(Form):
     municipality_code = SelectField(_l("Municipality of residence"))
     home_postal_code = StringField(
         _l("Home postal code"),
@@ -32,7 +29,7 @@ class ClientForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class NeedsForm(FlaskForm):
+class NeedsForm(Form):
     wanted_types = MultiCheckboxField(
         _l("Kinds of place the client is looking for"),
         choices=choices(codes.OPENING_TYPES),
@@ -42,7 +39,7 @@ class NeedsForm(FlaskForm):
     days_per_week = IntegerField(
         _l("Days a week the client can work"), validators=[InputRequired(), NumberRange(min=1, max=7)]
     )
-    hours_per_day = DecimalField(
+    hours_per_day = FiniteDecimalField(
         _l("Hours a day the client can work"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
     )
     max_travel_km = IntegerField(
@@ -63,7 +60,7 @@ class NeedsForm(FlaskForm):
         choices=choices(codes.COMMON_LANGUAGES),
         validators=[DataRequired(message=_l("Choose at least one language the client can work in."))],
     )
-    earliest_start = DateField(_l("Can start at the earliest"), validators=[Optional()])
+    earliest_start = BoundedDateField(_l("Can start at the earliest"), validators=[Optional()])
     note = TextAreaField(
         _l("Note (seen only by the client's own social worker)"), validators=[Optional(), Length(max=2000)]
     )
@@ -87,11 +84,11 @@ class NeedsForm(FlaskForm):
         }
 
 
-class ProposeForm(FlaskForm):
-    start_date = DateField(_l("Start date"), validators=[InputRequired()])
-    planned_end = DateField(_l("Planned end"), validators=[Optional()])
+class ProposeForm(Form):
+    start_date = BoundedDateField(_l("Start date"), validators=[InputRequired()])
+    planned_end = BoundedDateField(_l("Planned end"), validators=[Optional()])
     days_per_week = IntegerField(_l("Agreed days a week"), validators=[InputRequired(), NumberRange(min=1, max=7)])
-    hours_per_day = DecimalField(
+    hours_per_day = FiniteDecimalField(
         _l("Agreed hours a day"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
     )
     note_for_host = TextAreaField(_l("Note for the site host (optional)"), validators=[Optional(), Length(max=1000)])

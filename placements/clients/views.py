@@ -20,6 +20,7 @@ from placements.services import matching, reference
 from placements.services import placements as placement_service
 from placements.web.access import roles_required
 from placements.web.auditing import audit_event
+from placements.web.converters import id_value
 from placements.web.forms import choices
 from placements.web.unit_of_work import attempt
 
@@ -171,7 +172,7 @@ def matches(code: str):
         db.session, view, point, now=clock.now(), stale_after_days=stale_after_days, include_full=include_full
     )
     why = None
-    why_id = request.args.get("why", type=int)
+    why_id = request.args.get("why", type=id_value)
     if why_id:
         opening = db.session.get(Opening, why_id)
         if opening is not None:
@@ -216,7 +217,7 @@ def _proposal_defaults(form: ProposeForm, opening: Opening, needs) -> None:
         form.planned_end.data = placement_service.add_months(start, 6)
 
 
-@bp.route("/<code>/propose/<int:opening_id>", methods=["GET", "POST"])
+@bp.route("/<code>/propose/<id:opening_id>", methods=["GET", "POST"])
 @roles_required(SOCIAL_WORKER)
 def propose(code: str, opening_id: int):
     client = client_or_404(code)

@@ -36,24 +36,24 @@ def _claim(token: str):
 STATUS = {"expired": 410, "invalid": 404, "used": 409}
 
 
-@bp.get("/confirm/<token>")
-def confirm_link(token: str):
-    if len(token) > 500:
+@bp.get("/confirm/<signed>")
+def confirm_link(signed: str):
+    if len(signed) > 500:
         abort(404)
-    opening, host, problem = _claim(token)
+    opening, host, problem = _claim(signed)
     form = ConfirmOpeningForm()
     page = render_template("inbox/confirm.html", opening=opening, problem=problem, form=form, done=False)
     return page, STATUS.get(problem, 200)
 
 
-@bp.post("/confirm/<token>")
-def confirm_post(token: str):
-    if len(token) > 500:
+@bp.post("/confirm/<signed>")
+def confirm_post(signed: str):
+    if len(signed) > 500:
         abort(404)
     form = ConfirmOpeningForm()
     if not form.validate_on_submit():
         abort(400)
-    opening, host, problem = _claim(token)
+    opening, host, problem = _claim(signed)
     if problem is None:
         try:
             site_service.confirm(db.session, opening, host, expected_version=opening.version)

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
 
 from placements import codes
-from placements.web.forms import choices
+from placements.web.forms import Form, choices
 
 
-class MarkAllReadForm(FlaskForm):
+class MarkAllReadForm(Form):
     submit = SubmitField(_l("Mark all as read"))
 
 
-class ConfirmOpeningForm(FlaskForm):
+class ConfirmOpeningForm(Form):
     submit = SubmitField(_l("The data is up to date"))
 
 
 def preferences_form(kinds: dict[str, str], *, formdata=None, language: str = "fi"):
     """A form with one delivery choice per kind the user receives, and the language."""
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(Form):
         language = SelectField(_l("Language of e-mail and pages"), choices=choices(codes.USER_LANGUAGES))
         submit = SubmitField(_l("Save"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from placements.extensions import db
@@ -11,6 +12,7 @@ from placements.inbox import bp
 from placements.inbox.forms import MarkAllReadForm, preferences_form
 from placements.services import notifications
 from placements.web.access import login_required
+from placements.web.converters import bounded_int
 from placements.web.redirects import safe_next
 from placements.web.unit_of_work import attempt
 
@@ -18,7 +20,7 @@ from placements.web.unit_of_work import attempt
 @bp.get("/notifications")
 @login_required
 def inbox():
-    page = request.args.get("page", 1, type=int) or 1
+    page = bounded_int(request.args.get("page")) or 1
     items, pages = notifications.inbox(db.session, current_user, page=page)
     shown = [(item, notifications.describe(item)) for item in items]
     return render_template(
@@ -26,7 +28,7 @@ def inbox():
     )
 
 
-@bp.get("/notifications/<int:notification_id>")
+@bp.get("/notifications/<id:notification_id>")
 @login_required
 def open_notification(notification_id: int):
     """Mark it read and go where it points."""
@@ -40,7 +42,9 @@ def mark_all_read():
     form = MarkAllReadForm()
     if form.validate_on_submit():
         count = notifications.mark_all_read(db.session, current_user)
-        flash(_("%(count)s notifications marked as read.", count=count), "success")
+        flash(
+            ngettext("%(num)s notification marked as read.", "%(num)s notifications marked as read.", count), "success"
+        )
     return redirect(url_for("inbox.inbox"), 303)
 
 

@@ -7,15 +7,17 @@ from placements.models.geo import Municipality, PostalCode
 from placements.models.notification import Notification, NotificationPreference, OutboxMessage
 from placements.models.organisation import Organisation
 from placements.models.placement import Placement
+from placements.models.rate_limit import RateLimitCounter
 from placements.models.site import Opening, Site
 from placements.models.support import GeocodeCache, ImportUpload
-from placements.models.user import User
+from placements.models.user import ClientTransfer, PasswordLink, User
 
 __all__ = [
     "AuditEvent",
     "Base",
     "CapacityEvent",
     "Client",
+    "ClientTransfer",
     "GeocodeCache",
     "ImportUpload",
     "Municipality",
@@ -25,8 +27,10 @@ __all__ = [
     "Opening",
     "Organisation",
     "OutboxMessage",
+    "PasswordLink",
     "Placement",
     "PostalCode",
+    "RateLimitCounter",
     "Site",
     "User",
     "client_shares",

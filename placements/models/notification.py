@@ -7,10 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placements.codes import DELIVERIES, NOTIFICATION_KINDS, OUTBOX_STATUSES
+from placements.codes import DELIVERIES, NOTIFICATION_EMAIL_STATES, NOTIFICATION_KINDS, OUTBOX_STATUSES
 from placements.models.base import Base, UTCDateTime, one_of, utcnow
-
-EMAIL_STATES = ("none", "pending", "digest", "sent")
 
 
 class Notification(Base):
@@ -24,7 +22,7 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         one_of("kind", NOTIFICATION_KINDS, "kind_valid"),
-        one_of("email", EMAIL_STATES, "email_valid"),
+        one_of("email", NOTIFICATION_EMAIL_STATES, "email_valid"),
         Index("ix_notifications_recipient_id_read_at", "recipient_id", "read_at"),
         Index("ix_notifications_kind_subject", "kind", "subject_type", "subject_id"),
         Index("ix_notifications_email", "email"),

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -370,20 +370,33 @@ def describe(notification: Notification) -> Text:
             ],
         )
     if kind == "clients_transferred":
+        count = int(p.get("count") or 0)
         if p.get("direction") == "in":
-            line = _("%(count)s clients were moved to you from %(source)s.", count=p.get("count"), source=p.get("from"))
+            line = ngettext(
+                "%(num)s client was moved to you from %(source)s.",
+                "%(num)s clients were moved to you from %(source)s.",
+                count,
+                source=p.get("from"),
+            )
         else:
-            line = _("%(count)s of your clients were moved to %(target)s.", count=p.get("count"), target=p.get("to"))
+            line = ngettext(
+                "%(num)s of your clients was moved to %(target)s.",
+                "%(num)s of your clients were moved to %(target)s.",
+                count,
+                target=p.get("to"),
+            )
         return Text(_("Clients moved"), [line])
     if kind == "stale_digest":
         openings = p.get("openings", [])
         return Text(
             _("Is your data up to date? %(organisation)s", organisation=p.get("organisation", "")),
             [
-                _(
-                    "%(count)s openings have not been confirmed for a while. Confirm each one that is "
+                ngettext(
+                    "%(num)s opening has not been confirmed for a while. Confirm it if it is still "
+                    "right, or update its places.",
+                    "%(num)s openings have not been confirmed for a while. Confirm each one that is "
                     "still right, or update its places.",
-                    count=len(openings),
+                    len(openings),
                 )
             ],
         )

@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from placements import clock, unit_of_work
+from placements.config import DEVELOPMENT_ORIGIN, public_origin
 from placements.models import Notification, OutboxMessage, User
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class PermanentError(Exception):
 
 
 def _absolute(path: str | None) -> str:
-    base = current_app.config.get("PUBLIC_URL", "").rstrip("/")
+    """A full address for a link in a message: from SERVER_NAME, else the development one."""
+    base = public_origin(current_app.config) or DEVELOPMENT_ORIGIN
     return base + path if path and path.startswith("/") else (path or base + "/")
 
 

@@ -1,12 +1,13 @@
-"""Password hashing (Argon2id) and the password policy.
+"""Password hashing (Argon2id), the password policy, and passwords people read aloud.
 
 Policy (ASVS 2.1): 12–128 characters, any characters, no composition rules, and not one
-of the ~20,000 common passwords bundled in placements/data/.
+of the ~20,000 common passwords bundled in placements/data/ (docs/rules.md §11.2).
 """
 
 from __future__ import annotations
 
 import gzip
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,8 +24,29 @@ _hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
 _DUMMY_HASH = _hasher.hash("no such account, nothing to find here")
 
 
+# What a person reads and types (demo passwords): no look-alikes (l, 1, I, O, 0), in
+# groups of four (docs/rules.md §11.9). 32 symbols, 16 of them: 80 bits.
+READABLE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+READABLE_GROUPS = 4
+READABLE_GROUP_LENGTH = 4
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def unusable_password_hash() -> str:
+    """The hash of a random secret nobody knows: no password logs in, and a login attempt
+    takes as long as for any other account (the owner sets a password with a link)."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def readable_password() -> str:
+    """A random password to read aloud or type from paper, e.g. ``k7mp-x3wd-9fhr-tq2e``."""
+    groups = (
+        "".join(secrets.choice(READABLE_ALPHABET) for _ in range(READABLE_GROUP_LENGTH)) for _ in range(READABLE_GROUPS)
+    )
+    return "-".join(groups)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:

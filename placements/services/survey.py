@@ -7,6 +7,11 @@ keeps showing last year's numbers. Placements are counted from their dates:
 - active at end: started on or before the last day and not ended by then;
 - ended: ended in the period, also by end reason.
 Counts 1–4 of placements can be shown as "<5" (they describe people).
+
+SQL gives per-opening numbers (at most one row per opening); each row (municipality ×
+opening type) adds up its openings in a ``Tally``, and the municipality totals and the
+region's total merge the rows' tallies. Every column adds up except ``sites``, which counts
+distinct sites at each level (§9.7).
 """
 
 from __future__ import annotations
@@ -79,11 +84,57 @@ def year(number: int) -> Period:
 
 @dataclass
 class Row:
+    """One line of the survey: municipality × opening type (× group when split), a site ×
+    opening type (``site_ref`` set), or a total: ``total`` is ``"municipality"`` (all types
+    of one municipality) or ``"region"`` (everything counted)."""
+
     municipality_code: str
     municipality: str
-    opening_type: str
+    opening_type: str | None
     group: str | None = None
     values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+    site_ref: str | None = None
+    site_name: str | None = None
+    total: str | None = None  # None | "municipality" | "region"
+
+
+class Tally:
+    """Counts for one row or total (docs/rules.md §9.3–§9.7).
+
+    Every column adds up except ``sites``: it is the number of distinct sites behind the
+    counted openings, so a site with openings of three types is one site in a total.
+    Openings are added to the tally of their row; totals merge the rows' tallies.
+    """
+
+    def __init__(self) -> None:
+        self.values = dict.fromkeys(COLUMNS, 0)
+        self.site_ids: set[int] = set()
+
+    def add_opening(self, site_id: int, total: int, external: int, taken: int, status: str) -> None:
+        """An opening open or paused at the end of the period, with its places then (§9.3)."""
+        self.site_ids.add(site_id)
+        values = self.values
+        values["openings"] += 1
+        values["places_total"] += total
+        values["places_external"] += external
+        values["places_taken"] += taken
+        if status == "open":
+            values["places_free"] += max(total - external - taken, 0)
+
+    def add_counts(self, counts: dict[str, int]) -> None:
+        """Placement counts of one opening (§9.4)."""
+        values = self.values
+        for column, value in counts.items():
+            values[column] += value
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally: every column adds up, the sites are united (§9.7)."""
+        for column, value in other.values.items():
+            self.values[column] += value
+        self.site_ids |= other.site_ids
+
+    def result(self) -> dict[str, int]:
+        return self.values | {"sites": len(self.site_ids)}
 
 
 @dataclass
@@ -93,6 +144,14 @@ class Survey:
     totals: dict[str, int]
     split: str | None = None
     split_rows: list[Row] = field(default_factory=list)
+    municipality_totals: dict[str, Row] = field(default_factory=dict)  # by code, in municipality order
+
+    def sections(self) -> list[tuple[Row, list[Row]]]:
+        """(municipality total, its rows by type), in municipality order."""
+        grouped: dict[str, list[Row]] = {}
+        for row in self.rows:
+            grouped.setdefault(row.municipality_code, []).append(row)
+        return [(self.municipality_totals[code], rows) for code, rows in grouped.items()]
 
 
 # --- SQL: per-opening aggregates; the roll-up of those (≤ one row per opening) is in Python ---
@@ -189,60 +248,68 @@ def _placement_values(session: Session, period: Period, openings, split: str | N
 # --- the survey ---------------------------------------------------------------------------------
 
 
+def _type_order(kind: str | None) -> int:
+    return list(OPENING_TYPES).index(kind) if kind in OPENING_TYPES else len(OPENING_TYPES)
+
+
 def run(session: Session, period: Period, *, municipalities=(), split: str | None = None) -> Survey:
+    """The survey of ``period`` (docs/rules.md §9): rows by municipality × opening type,
+    municipality totals and the region's total, each total counting a site once (§9.7)."""
     names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
     openings = _openings(session, municipalities)
-    rows: dict[tuple[str, str], Row] = {}
-    sites: dict[tuple[str, str], set[int]] = {}
+    tallies: dict[tuple[str, str], Tally] = {}  # (municipality code, opening type) -> its row
 
-    def row_for(code: str, kind: str) -> Row:
-        return rows.setdefault((code, kind), Row(code, names.get(code, code), kind))
+    def tally(code: str, kind: str) -> Tally:
+        found = tallies.get((code, kind))
+        if found is None:
+            found = tallies[(code, kind)] = Tally()
+        return found
 
     for opening_id, total, external, taken, status in session.execute(capacity_state_query(period.cutoff)):
         if opening_id not in openings or status == "closed":
             continue
         code, kind, site_id = openings[opening_id]
-        values = row_for(code, kind).values
-        values["openings"] += 1
-        values["places_total"] += total
-        values["places_external"] += external
-        values["places_taken"] += taken
-        if status == "open":
-            values["places_free"] += max(total - external - taken, 0)
-        sites.setdefault((code, kind), set()).add(site_id)
-    for key, site_ids in sites.items():
-        rows[key].values["sites"] = len(site_ids)
+        tally(code, kind).add_opening(site_id, total, external, taken, status)
     for (opening_id,), counts in _placement_values(session, period, openings, None).items():
         code, kind, _site = openings[opening_id]
-        target = row_for(code, kind).values
-        for column, value in counts.items():
-            target[column] += value
-    ordered = sorted(rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type)))
-    totals = {column: sum(r.values[column] for r in ordered) for column in COLUMNS}
-    split_rows: dict[tuple[str, str, str], Row] = {}
+        tally(code, kind).add_counts(counts)
+    municipality_tallies: dict[str, Tally] = {}
+    region = Tally()
+    for (code, _kind), row_tally in tallies.items():
+        municipality_tallies.setdefault(code, Tally()).merge(row_tally)
+        region.merge(row_tally)
+
+    def name(code: str) -> str:
+        return names.get(code, code)
+
+    rows = sorted(
+        (Row(code, name(code), kind, values=t.result()) for (code, kind), t in tallies.items()),
+        key=lambda r: (r.municipality, _type_order(r.opening_type)),
+    )
+    subtotals = {
+        code: Row(code, name(code), None, values=t.result(), total="municipality")
+        for code, t in sorted(municipality_tallies.items(), key=lambda item: name(item[0]))
+    }
+    split_rows: list[Row] = []
     if split:
+        by_group: dict[tuple[str, str, str], Row] = {}
         for (opening_id, group), counts in _placement_values(session, period, openings, split).items():
             code, kind, _site = openings[opening_id]
-            target = split_rows.get((code, kind, group))
+            target = by_group.get((code, kind, group))
             if target is None:
-                target = split_rows[(code, kind, group)] = Row(code, names.get(code, code), kind, group)
+                target = by_group[(code, kind, group)] = Row(code, name(code), kind, group)
                 target.values.update(dict.fromkeys(CAPACITY_COLUMNS))  # places are not split by person
             for column, value in counts.items():
                 target.values[column] += value
-    ordered_split = sorted(
-        split_rows.values(), key=lambda r: (r.municipality, list(OPENING_TYPES).index(r.opening_type), r.group or "")
-    )
-    return Survey(period, ordered, totals, split, ordered_split)
+        split_rows = sorted(
+            by_group.values(), key=lambda r: (r.municipality, _type_order(r.opening_type), r.group or "")
+        )
+    return Survey(period, rows, region.result(), split, split_rows, subtotals)
 
 
-def by_municipality(survey: Survey) -> list[tuple[str, int, int]]:
-    """(municipality, places in total, placements started) for the chart."""
-    sums: dict[str, list[int]] = {}
-    for row in survey.rows:
-        entry = sums.setdefault(row.municipality, [0, 0])
-        entry[0] += row.values["places_total"]
-        entry[1] += row.values["placements_started"]
-    return [(name, total, started) for name, (total, started) in sorted(sums.items())]
+def by_municipality(survey: Survey) -> list[Row]:
+    """The municipality totals, for the charts (docs/rules.md §9.7)."""
+    return list(survey.municipality_totals.values())
 
 
 def suppress(column: str, value: int | None, enabled: bool) -> int | str | None:
@@ -252,8 +319,9 @@ def suppress(column: str, value: int | None, enabled: bool) -> int | str | None:
     return value
 
 
-def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterator[dict[str, object]]:
-    """Per-site rows (site × opening type), streamed in site order. Per-opening numbers are
+def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterator[Row]:
+    """Rows per site × opening type, streamed in site order, each municipality followed by
+    its total and the region's total last (docs/rules.md §9.7, §9.8). Per-opening numbers are
     kept in small dicts of plain numbers; site rows are read in batches and written one by one."""
     names = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
     openings = _openings(session, municipalities)
@@ -267,30 +335,48 @@ def site_rows(session: Session, period: Period, *, municipalities=()) -> Iterato
     )
     if municipalities:
         query = query.where(Site.municipality_code.in_(municipalities))
-    for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
-        per_type: dict[str, dict[str, int]] = {}
+    region = Tally()
+    current: str | None = None  # the municipality being written, and its tally
+    municipality = Tally()
+
+    def site_tallies(site_id: int) -> dict[str, Tally]:
+        """The site's openings by type: those counted at the end and those with placements."""
+        per_type: dict[str, Tally] = {}
         for opening_id in by_site.get(site_id, ()):
-            kind = openings[opening_id][1]
-            current = state.get(opening_id)
+            at_end = state.get(opening_id)
+            counted = at_end is not None and at_end[3] != "closed"
             counts = placements.get((opening_id,))
-            if (current is None or current[3] == "closed") and counts is None:
+            if not counted and counts is None:
                 continue
-            values = per_type.setdefault(kind, dict.fromkeys(COLUMNS, 0))
-            if current is not None and current[3] != "closed":
-                total, external, taken, status = current
-                values["sites"] = 1
-                values["openings"] += 1
-                values["places_total"] += total
-                values["places_external"] += external
-                values["places_taken"] += taken
-                values["places_free"] += max(total - external - taken, 0) if status == "open" else 0
-            for column, value in (counts or {}).items():
-                values[column] += value
-        for kind in sorted(per_type, key=list(OPENING_TYPES).index):
-            yield {
-                "municipality_code": code,
-                "municipality": names.get(code, ""),
-                "site_ref": site_ref,
-                "site_name": site_name,
-                "opening_type": kind,
-            } | per_type[kind]
+            kind = openings[opening_id][1]
+            tally = per_type.get(kind)
+            if tally is None:
+                tally = per_type[kind] = Tally()
+            if counted:
+                tally.add_opening(site_id, *at_end)
+            if counts:
+                tally.add_counts(counts)
+        return per_type
+
+    for site_id, site_ref, site_name, code in session.execute(query.execution_options(yield_per=1000)):
+        per_type = site_tallies(site_id)
+        if not per_type:
+            continue
+        if code != current:
+            if current is not None:
+                yield Row(current, names.get(current, ""), None, values=municipality.result(), total="municipality")
+            current, municipality = code, Tally()
+        for kind in sorted(per_type, key=_type_order):
+            municipality.merge(per_type[kind])
+            region.merge(per_type[kind])
+            yield Row(
+                code,
+                names.get(code, ""),
+                kind,
+                values=per_type[kind].result(),
+                site_ref=site_ref,
+                site_name=site_name,
+            )
+    if current is not None:
+        yield Row(current, names.get(current, ""), None, values=municipality.result(), total="municipality")
+    yield Row("", "", None, values=region.result(), total="region")

@@ -34,7 +34,7 @@ def placement_or_404(placement_id: int, check) -> Placement:
     return placement
 
 
-@bp.get("/<int:placement_id>")
+@bp.get("/<id:placement_id>")
 @roles_required(HOST, SOCIAL_WORKER)
 def placement_page(placement_id: int):
     placement = placement_or_404(placement_id, permissions.can_view_placement)
@@ -64,7 +64,7 @@ def _back(placement: Placement, success: str | None, ok):
     return redirect(url_for("steps.placement_page", placement_id=placement.id))
 
 
-@bp.post("/<int:placement_id>/accept")
+@bp.post("/<id:placement_id>/accept")
 @roles_required(HOST)
 def accept(placement_id: int):
     placement = placement_or_404(placement_id, permissions.can_decide_placement)
@@ -77,7 +77,7 @@ def accept(placement_id: int):
     return _back(placement, message, ok)
 
 
-@bp.post("/<int:placement_id>/decline")
+@bp.post("/<id:placement_id>/decline")
 @roles_required(HOST)
 def decline(placement_id: int):
     placement = placement_or_404(placement_id, permissions.can_decide_placement)
@@ -89,7 +89,7 @@ def decline(placement_id: int):
     return _back(placement, _("The proposal was declined; the social worker sees your reason."), ok)
 
 
-@bp.post("/<int:placement_id>/cancel")
+@bp.post("/<id:placement_id>/cancel")
 @roles_required(HOST, SOCIAL_WORKER)
 def cancel(placement_id: int):
     """The worker withdraws a proposal; either side cancels a placement before its start."""
@@ -100,7 +100,7 @@ def cancel(placement_id: int):
     return _back(placement, _("The proposal was cancelled."), ok)
 
 
-@bp.post("/<int:placement_id>/end")
+@bp.post("/<id:placement_id>/end")
 @roles_required(HOST, SOCIAL_WORKER)
 def end(placement_id: int):
     placement = placement_or_404(placement_id, permissions.can_end_placement)

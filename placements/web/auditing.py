@@ -20,9 +20,12 @@ def audit_event(action: str, *, user=None, **fields):
 
 
 def register(app: Flask) -> None:
-    @app.before_request
     def remember_origin():
         g.audit_origin_token = audit.set_origin(request.remote_addr)
+
+    # First of all before-request hooks: an event written by an earlier one (a CSRF
+    # refusal from Flask-WTF, an expired session) must have the address too.
+    app.before_request_funcs.setdefault(None, []).insert(0, remember_origin)
 
     @app.teardown_request
     def forget_origin(error=None):

@@ -26,9 +26,16 @@ def unauthorized():
     from flask import flash, jsonify, redirect, request, session, url_for
     from flask_babel import gettext as _
 
+    from placements.web.redirects import safe_next
+
     if request.path.startswith("/api/"):
         return jsonify({"error": _("Log in to continue.")}), 401
     if request.method == "GET":
-        session["next"] = request.path  # kept in the session, never in the query string
+        # Kept in the session, never in the query string; only a safe local path (docs/rules.md §11.12).
+        target = safe_next(request.path, "")
+        if target:
+            session["next"] = target
+        else:
+            session.pop("next", None)
     flash(_("Log in to continue."), "info")
     return redirect(url_for("auth.login"))

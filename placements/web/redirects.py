@@ -1,4 +1,4 @@
-"""Where a redirect may go: only paths on this site (docs/rules.md §11.7)."""
+"""Where a redirect may go: only paths on this site (docs/rules.md §11.12)."""
 
 from __future__ import annotations
 

@@ -57,15 +57,46 @@ def _set_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if current_user.is_authenticated and request.endpoint != "static":
+    if request.endpoint == "static":
+        return response
+    if g.get("private_link"):
+        # A set-password page: its address holds the link's secret (docs/rules.md §11.8).
+        headers["Cache-Control"] = "no-store"
+        headers["Referrer-Policy"] = "no-referrer"
+    elif current_user.is_authenticated:
         # Pages of logged-in users may hold client data: never keep them in any cache.
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
+    elif "Cache-Control" not in headers:
+        _anonymous_caching(response)
     return response
 
 
+# The public catalogue's API answers may be kept this long by any cache (free places change).
+PUBLIC_API_MAX_AGE = 60
+
+
+def _anonymous_caching(response) -> None:
+    """Anonymous visitors (docs/rules.md §11.7): the read-only API's data is the same for
+    everyone and may be cached briefly; pages carry this browser's form tokens, so only the
+    browser may keep them, and it asks again before showing one."""
+    public_data = (
+        request.method == "GET"
+        and request.blueprint == "api"
+        and response.status_code == 200
+        and response.is_json
+        and not session.modified  # no cookie goes with it
+    )
+    if public_data:
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_API_MAX_AGE}"
+        response.vary.add("Cookie")
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+
+
 def _enforce_session_limits():
-    """Idle and absolute timeouts; a password reset forces a change before anything else."""
+    """Idle and absolute timeouts; a password someone else knows (a demo account's) must be
+    changed before anything else (docs/rules.md §11.5, §11.9)."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
@@ -73,9 +104,9 @@ def _enforce_session_limits():
     seen_at = session.get("seen_at", 0)
     idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
     if now - seen_at > idle_limit or now - login_at > ABSOLUTE_SESSION_SECONDS:
-        from placements.auth.sessions import end_session
+        from placements.auth.sessions import expire_session
 
-        end_session(reason="session_expired")
+        expire_session()  # only this session: the user's other devices stay logged in
         flash(_("Your session expired. Log in again."), "info")
         return redirect(url_for("auth.login"))
     if now - seen_at > SEEN_RESOLUTION_SECONDS:

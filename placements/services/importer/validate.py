@@ -15,6 +15,7 @@ from placements import codes
 from placements.models import PostalCode, Site
 from placements.services import reference
 from placements.services.csv_safety import restore
+from placements.services.input_checks import date_problem, text_problem, without_control_characters
 from placements.services.site_csv import MULTI_SEPARATOR, SITE_COLUMNS, Problem, parse
 from placements.services.validation import (
     EMAIL,
@@ -35,6 +36,7 @@ TEXT_LIMITS = {
     "opening_title": 200,
     "description": 4000,
 }
+MULTILINE_COLUMNS = frozenset({"description"})
 REQUIRED = (
     "site_ref",
     "organisation",
@@ -154,11 +156,31 @@ class _RowChecker:
             return None
         for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
             try:
-                return datetime.strptime(raw, pattern).date()
+                day = datetime.strptime(raw, pattern).date()
             except ValueError:
                 continue
+            problem = date_problem(day)
+            if problem:
+                self.fail(column, problem)
+                return None
+            return day
         self.fail(column, _("“%(value)s” is not a date (use 27.11.2026 or 2026-11-27).", value=raw))
         return None
+
+
+def _clean_cells(number: int, cells: dict[str, str], problems: list[Problem]) -> dict[str, str]:
+    """A cell with a control character (a NUL byte …; a line break or tab outside
+    ``description``) is a problem at its row and column, like a form field (docs/rules.md
+    §11.11); the rest of the row is checked without those characters."""
+    cleaned = {}
+    for column, value in cells.items():
+        multiline = column in MULTILINE_COLUMNS
+        problem = text_problem(value, multiline=multiline)
+        if problem:
+            problems.append(Problem(number, column, problem))
+            value = without_control_characters(value, multiline=multiline)
+        cleaned[column] = value
+    return cleaned
 
 
 def _check_row(number: int, cells: dict[str, str], refs: _References, problems: list[Problem]) -> tuple[dict, dict]:
@@ -272,6 +294,7 @@ def validate(session: Session, data: bytes, today: date) -> tuple[list[SiteGroup
     groups: dict[str, SiteGroup] = {}
     organisation_kinds: dict[str, tuple[str, int]] = {}
     for number, cells in parsed.rows:
+        cells = _clean_cells(number, cells, problems)
         site, opening = _check_row(number, cells, refs, problems)
         ref = cells.get("site_ref", "")
         group = groups.get(ref)
