@@ -315,12 +315,8 @@ SUPPORT_WEIGHTS = {
     "gradual_start": 0.45,
     "meal_provided": 0.5,
 }
-OPENING_TITLES = {
-    "rehabilitative_work": "Kuntouttava työtoiminta: {task}",
-    "work_trial": "Työkokeilu: {task}",
-    "pay_subsidy": "Palkkatuettu työ: {task}",
-    "ips_job": "IPS-työpaikka: {task}",
-}
+# An opening's title is its main task in plain words ("Keittiötyöt"); the type is a field of its
+# own and every page shows it beside the title, so a title never repeats it.
 TASK_WORDS = {
     "kitchen": "keittiötyöt",
     "cafe_service": "kahvila ja asiakaspalvelu",
@@ -342,6 +338,12 @@ TASK_WORDS = {
     "construction": "rakennustyöt",
     "transport": "kuljetus",
 }
+
+
+def opening_title(task: str) -> str:
+    """The title of an opening whose main task area is ``task``: "Keittiötyöt", "IT-tuki"."""
+    words = TASK_WORDS[task]
+    return words[:1].upper() + words[1:]
 
 
 def _schedule(rng: random.Random, opening_type: str) -> tuple[int, int, float, float]:
@@ -449,7 +451,7 @@ def kainuu_rows(seed: int, today: date) -> list[dict[str, object]]:
                         "contact_phone": phone,
                         "contact_email": email,
                         "opening_type": opening_type,
-                        "opening_title": OPENING_TITLES[opening_type].format(task=TASK_WORDS[task_sample[0]]),
+                        "opening_title": opening_title(task_sample[0]),
                         "task_areas": "|".join(sorted(task_sample)),
                         "days_per_week_min": days_min,
                         "days_per_week_max": days_max,

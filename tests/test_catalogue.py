@@ -12,6 +12,7 @@ from placements.models import Site
 from placements.permissions import SYSTEM
 from placements.services import catalogue
 from placements.services.catalogue import SiteFilters
+from tests.builders import site_row
 
 XSS = '<script>alert("x")</script>'
 
@@ -233,3 +234,175 @@ def test_the_km_limit_is_exact_at_its_edge(db, build):
     exact = geodesic((64.2222, 27.7278), (64.3, 27.9)).km
     assert search(db, near=(64.2222, 27.7278), km=exact + 0.001).total == 1
     assert search(db, near=(64.2222, 27.7278), km=exact - 0.001).total == 0
+
+
+# --- one availability state everywhere (docs/rules.md §8.6) ---------------------------------
+
+STATES = {"FREE": "f", "FULL": "x", "PAUSED": "x", "STALE": "s"}
+
+
+@pytest.fixture
+def four_sites(build):
+    """A free, a full, a paused and a stale site, one opening each."""
+    return {
+        "FREE": build.site(site_ref="FREE", site_name="Vapaa", places_total="3", places_external="0"),
+        "FULL": build.site(site_ref="FULL", site_name="Täysi", places_total="2", places_external="2"),
+        "PAUSED": build.site(site_ref="PAUSED", site_name="Tauolla", status="paused"),
+        "STALE": build.site(site_ref="STALE", site_name="Vanha", last_confirmed="2026-01-02"),
+    }
+
+
+def _state_of(html: str, where: str) -> str:
+    found = re.findall(r'class="availability" data-availability="(\w)"', html)
+    assert len(found) == 1, (where, found)
+    return found[0]
+
+
+def _map_data(html: str) -> list:
+    return json.loads(
+        re.search(
+            r'<script type="application/json" id="map-data-[^"]+" nonce="[^"]+">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+
+
+def test_the_map_the_list_the_site_page_the_popup_and_the_api_show_one_state(client, db, four_sites, worker):
+    markers = {m[2]: m[3] for m in _map_data(client.get("/map").get_data(as_text=True))}
+    listing = client.get("/sites").get_data(as_text=True)
+    geojson = {
+        f["id"]: f["properties"]["availability"] for f in client.get("/api/v1/sites?format=geojson").json["features"]
+    }
+    for ref, expected in STATES.items():
+        site = four_sites[ref]
+        row = re.search(rf'<li class="site-result" data-site-id="{site.id}">(.*?)</li>\s*</ul>', listing, re.S).group(1)
+        page = client.get(f"/sites/{site.id}").get_data(as_text=True)
+        popup = client.get(f"/sites/{site.id}/popup").get_data(as_text=True)
+        shown = {
+            "map": markers[site.id],
+            "list": _state_of(row, "list"),
+            "site page": _state_of(page, "site page"),
+            "site page marker": _map_data(page)[0][3],
+            "popup": _state_of(popup, "popup"),
+            "api": {"free": "f", "full": "x", "stale": "s"}[geojson[site.id]],
+        }
+        assert shown == dict.fromkeys(shown, expected), ref
+
+
+def test_the_python_and_sql_forms_of_the_rule_agree(db, four_sites):
+    now = datetime.now(UTC)
+    markers = {m[2]: m[3] for m in catalogue.map_markers(db.session, SiteFilters(), now=now, stale_after_days=60)}
+    for ref, expected in STATES.items():
+        site = four_sites[ref]
+        views = [catalogue.OpeningView.of(o, now, 60) for o in site.openings]
+        assert catalogue.site_availability(views) == markers[site.id] == expected, ref
+
+
+@pytest.mark.parametrize(
+    "free_and_fresh, stale, expected",
+    [(True, True, "f"), (True, False, "f"), (False, True, "s"), (False, False, "x")],
+)
+def test_free_and_fresh_wins_over_stale_which_wins_over_full(free_and_fresh, stale, expected):
+    assert catalogue.availability(free_and_fresh=free_and_fresh, stale=stale) == expected
+
+
+def test_a_closed_opening_does_not_make_a_site_stale(db, build):
+    site = build.sites(
+        site_row(site_ref="MIX", opening_title="Auki", places_total="2", places_external="2"),
+        site_row(site_ref="MIX", opening_title="Suljettu", status="closed", last_confirmed="2026-01-02"),
+    )[0]
+    views = [catalogue.OpeningView.of(o, datetime.now(UTC), 60) for o in site.openings]
+    assert catalogue.site_availability(views) == "x"
+
+
+def test_the_legend_counts_each_state_with_its_marker(client, db, four_sites, worker):
+    html = client.get("/map").get_data(as_text=True)
+    legend = re.findall(
+        r'<li data-availability="(\w)"><span class="site-marker site-marker-(\w) legend-marker".*?\((\d+)\)</li>',
+        html,
+        re.S,
+    )
+    assert legend == [("f", "f", "1"), ("x", "x", "2"), ("s", "s", "1")]
+
+
+# --- why a site matched (docs/rules.md §8.7) ------------------------------------------------
+
+
+def test_the_list_shows_each_openings_task_areas_and_marks_the_ones_searched_for(client, db, build, worker):
+    build.site(opening_title="Toimistotyöt", task_areas="office|kitchen")
+    html = client.get("/sites?task=kitchen").get_data(as_text=True)
+    tasks = re.search(r'<span class="tasks">(.*?)</span>\s*<br>', html, re.S).group(1)
+    assert tasks.startswith("Tehtäväalueet: ")
+    items = {
+        re.sub(r"<[^>]+>|✓ | \(haettu\)", "", item).strip(): item
+        for item in tasks[len("Tehtäväalueet: ") :].split(", ")
+    }
+    assert set(items) == {"toimistotyöt", "keittiötyöt"}
+    assert items["keittiötyöt"].startswith('<mark class="task-match">') and "(haettu)" in items["keittiötyöt"]
+    assert "<mark" not in items["toimistotyöt"]
+    unfiltered = client.get("/sites").get_data(as_text=True)
+    assert "keittiötyöt" in unfiltered and "task-match" not in unfiltered
+
+
+def _type_labels() -> set[str]:
+    from flask_babel import force_locale
+
+    from placements import codes
+
+    labels = set()
+    for locale in ("fi", "en"):
+        with force_locale(locale):
+            for label in codes.OPENING_TYPES.values():
+                labels |= {str(label).casefold(), str(label).split(" (")[0].casefold()}
+    return labels
+
+
+def test_sample_titles_are_plain_task_names_without_the_opening_type(app):
+    import csv
+    import io
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    generated = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate_sites.py"), "--kainuu"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    assert generated == (ROOT / "data" / "seed_sites.csv").read_text(encoding="utf-8"), "regenerate the sample data"
+    with app.test_request_context():
+        labels = _type_labels()
+    titles = [row["opening_title"] for row in csv.DictReader(io.StringIO(generated))]
+    assert titles and "Keittiötyöt" in titles
+    assert [t for t in titles if any(t.casefold().startswith(label) for label in labels)] == []
+
+
+# --- the filter panel -------------------------------------------------------------------------
+
+
+def _panel(html: str) -> str:
+    return re.search(r'<details class="filter-panel"[^>]*>', html).group(0)
+
+
+def test_the_filter_panel_is_folded_until_one_of_its_filters_is_set(client, db, seeded, worker):
+    for path in ("/sites", "/map", "/sites?q=keittiö", "/map?q=keittiö"):
+        assert " open" not in _panel(client.get(path).get_data(as_text=True)), path
+    for path in ("/sites?municipality=290&task=kitchen", "/map?free=1", "/sites?near=Kuhmo&km=20", "/sites?km=abc"):
+        html = client.get(path).get_data(as_text=True)
+        assert " open" in _panel(html), path
+    html = client.get("/sites?municipality=290&task=kitchen").get_data(as_text=True)
+    assert "(2 valittu)" in html
+    assert re.search(r"<summary>Kunta: <span class=\"chosen\">Kuhmo</span></summary>", html)
+    assert "keittiötyöt</span></summary>" in html
+
+
+def test_popup_shows_the_address_and_each_opening_with_its_type(client, db, build, worker):
+    site = build.site()
+    html = client.get(f"/sites/{site.id}/popup").get_data(as_text=True)
+    assert "Kauppakatu 1, 87100 Kajaani" in html
+    assert 'Keittiöapulainen <span class="muted">(kuntouttava työtoiminta)</span> – ' in html
+
+
+def test_the_site_page_gives_coordinates_and_a_print_date(client, db, build, worker):
+    site = build.site()
+    html = client.get(f"/sites/{site.id}").get_data(as_text=True)
+    assert "Koordinaatit: 64.22500, 27.73000 (WGS84)" in html
+    assert re.search(r'<p class="print-only">Kainuun paikkarekisteri · tulostettu \d+\.\d+\.\d{4}</p>', html)

@@ -126,14 +126,17 @@ def _geojson(parsed):
     markers = catalogue.map_markers(
         db.session, parsed.filters, now=clock.now(), stale_after_days=current_app.config["STALE_AFTER_DAYS"]
     )
-    availability = {catalogue.FREE: "free", catalogue.FULL: "full", catalogue.STALE: "stale"}
     base = public_base()  # never the request's Host header (docs/rules.md §11.7)
     features = [
         {
             "type": "Feature",
             "id": site_id,
             "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {"name": name, "availability": availability[kind], "url": f"{base}/sites/{site_id}"},
+            "properties": {
+                "name": name,
+                "availability": catalogue.AVAILABILITY[kind]["name"],
+                "url": f"{base}/sites/{site_id}",
+            },
         }
         for lat, lon, site_id, kind, name in markers
     ]

@@ -20,6 +20,13 @@ from placements.web.auditing import audit_event
 from placements.web.downloads import csv_response
 
 
+@bp.record_once
+def _availability_states(state) -> None:
+    """The states, labels and symbols of the one availability rule (docs/rules.md §8.6), for
+    every template that draws a marker or a legend (the catalogue's and the matches' maps)."""
+    state.app.jinja_env.globals["AVAILABILITY"] = catalogue.AVAILABILITY
+
+
 def _stale_days() -> int:
     return current_app.config["STALE_AFTER_DAYS"]
 
@@ -53,7 +60,7 @@ def site_list():
 def site_map():
     parsed = parse_filters(request.args, db.session)
     markers = catalogue.map_markers(db.session, parsed.filters, now=clock.now(), stale_after_days=_stale_days())
-    counts = {kind: 0 for kind in (catalogue.FREE, catalogue.FULL, catalogue.STALE)}
+    counts = dict.fromkeys(catalogue.AVAILABILITY, 0)
     for marker in markers:
         counts[marker[3]] += 1
     context = _filter_context(parsed)
@@ -70,26 +77,37 @@ def _live_site_or_404(site_id: int) -> Site:
 
 def _opening_views(site: Site) -> list[catalogue.OpeningView]:
     now, days = clock.now(), _stale_days()
-    return [catalogue.OpeningView(o, o.is_stale(now, days)) for o in site.openings if o.archived_at is None]
+    return [catalogue.OpeningView.of(o, now, days) for o in site.openings if o.archived_at is None]
 
 
 @bp.get("/sites/<id:site_id>")
 @browse_required
 def site_page(site_id: int):
     site = _live_site_or_404(site_id)
-    marker = [[site.latitude, site.longitude, site.id, "f", site.name]]
+    openings = _opening_views(site)
+    state = catalogue.site_availability(openings)
+    marker = [[site.latitude, site.longitude, site.id, state, site.name]]
     small_map = _map_parts(center=(site.latitude, site.longitude), zoom=14)
     return render_template(
-        "catalogue/site.html", site=site, openings=_opening_views(site), map=small_map, markers=marker
+        "catalogue/site.html",
+        site=site,
+        openings=openings,
+        availability=state,
+        map=small_map,
+        markers=marker,
+        today=clock.today(),
     )
 
 
 @bp.get("/sites/<id:site_id>/popup")
 @browse_required
 def site_popup(site_id: int):
-    """The map popup's content: name, openings with free places, a link."""
+    """The map popup's content: name, address, state, openings with free places, a link."""
     site = _live_site_or_404(site_id)
-    return render_template("catalogue/_popup.html", site=site, openings=_opening_views(site))
+    openings = [ov for ov in _opening_views(site) if ov.opening.status != "closed"]
+    return render_template(
+        "catalogue/_popup.html", site=site, openings=openings, availability=catalogue.site_availability(openings)
+    )
 
 
 @bp.get("/sites.csv")

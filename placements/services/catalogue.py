@@ -1,11 +1,15 @@
-"""Searching the catalogue: the filters shared by /sites, /map and the API (docs/rules.md §8)."""
+"""Searching the catalogue: the filters shared by /sites, /map and the API (docs/rules.md §8),
+and the one rule for a site's availability state on the map, the list, the site page and the API
+(docs/rules.md §8.6)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -36,10 +40,55 @@ class SiteFilters:
         )
 
 
+# --- availability: the one rule (docs/rules.md §8.6) ---------------------------------------
+
+FREE, FULL, STALE = "f", "x", "s"
+# Drawn in this order in the legend; the symbol goes with the shape (static/css/app.css).
+AVAILABILITY = {
+    FREE: {"label": _l("free places"), "symbol": "✓", "name": "free"},
+    FULL: {"label": _l("no free places or paused"), "symbol": "–", "name": "full"},
+    STALE: {"label": _l("data out of date"), "symbol": "!", "name": "stale"},
+}
+
+
+def availability(*, free_and_fresh: bool, stale: bool) -> str:
+    """A site's availability state from two facts about the openings shown for it:
+    does any offer a free place with fresh data, and is any stale (docs/rules.md §8.6).
+
+    ``FREE`` wins over ``STALE``, which wins over ``FULL``. The map (``map_markers``, which
+    computes the two facts in SQL), the list rows, the site page, the popup and the API's
+    GeoJSON all decide here."""
+    if free_and_fresh:
+        return FREE
+    if stale:
+        return STALE
+    return FULL
+
+
+def offers_fresh_free_place(opening: Opening, stale: bool) -> bool:
+    """The first fact for one opening: open, a free place, data not stale (§8.6).
+    ``map_markers`` has its SQL twin; tests/test_catalogue.py checks that they agree."""
+    return opening.status == "open" and opening.free_places > 0 and not stale
+
+
 @dataclass
 class OpeningView:
     opening: Opening
     stale: bool
+
+    @classmethod
+    def of(cls, opening: Opening, now: datetime, stale_after_days: int) -> OpeningView:
+        return cls(opening, opening.is_stale(now, stale_after_days))
+
+    @property
+    def free_and_fresh(self) -> bool:
+        return offers_fresh_free_place(self.opening, self.stale)
+
+
+def site_availability(openings: Iterable[OpeningView]) -> str:
+    """The state of a site from the openings shown for it; archived and closed ones never count."""
+    shown = [ov for ov in openings if ov.opening.archived_at is None and ov.opening.status != "closed"]
+    return availability(free_and_fresh=any(ov.free_and_fresh for ov in shown), stale=any(ov.stale for ov in shown))
 
 
 @dataclass
@@ -55,6 +104,10 @@ class SiteRow:
     @property
     def any_stale(self) -> bool:
         return any(o.stale for o in self.openings)
+
+    @property
+    def availability(self) -> str:
+        return site_availability(self.openings)
 
 
 @dataclass
@@ -170,9 +223,7 @@ def _load_rows(
     rows = []
     for site_id in ids:
         site = by_id[site_id]
-        openings = [
-            OpeningView(o, o.is_stale(now, stale_after_days)) for o in site.openings if opening_matches(o, filters)
-        ]
+        openings = [OpeningView.of(o, now, stale_after_days) for o in site.openings if opening_matches(o, filters)]
         rows.append(SiteRow(site, openings))
     return rows
 
@@ -220,17 +271,17 @@ def count_matching(session: Session, filters: SiteFilters) -> int:
 
 # --- map markers ------------------------------------------------------------------------
 
-FREE, FULL, STALE = "f", "x", "s"
-
 
 def map_markers(session: Session, filters: SiteFilters, *, now: datetime, stale_after_days: int) -> list[list]:
-    """``[lat, lon, site_id, availability, name]`` for every matching site, one query.
+    """``[lat, lon, site_id, availability, name]`` for every matching site, one grouped query.
 
-    availability: ``f`` free places in data confirmed recently, ``s`` data stale,
-    ``x`` no free places (full or paused).
+    availability (``availability()``, §8.6): ``f`` free places in data confirmed recently,
+    ``s`` data stale, ``x`` no free places (full or paused). Plain lists, so they can go into
+    the page or a JSON response as they are.
     """
     conditions = opening_conditions(filters)
     stale_before = now - timedelta(days=stale_after_days)
+    # The SQL twins of offers_fresh_free_place() and Opening.is_stale(), aggregated per site.
     fresh_free = case(
         (and_(Opening.status == "open", Opening.free_places > 0, Opening.last_confirmed_at >= stale_before), 1), else_=0
     )
@@ -245,6 +296,6 @@ def map_markers(session: Session, filters: SiteFilters, *, now: datetime, stale_
     for lat, lon, site_id, has_free, has_stale, name in session.execute(query):
         if filters.near and filters.km and not geo.within(filters.near, (lat, lon), filters.km)[0]:
             continue
-        availability = FREE if has_free else (STALE if has_stale else FULL)
-        markers.append([round(lat, 5), round(lon, 5), site_id, availability, name])
+        state = availability(free_and_fresh=bool(has_free), stale=bool(has_stale))
+        markers.append([round(lat, 5), round(lon, 5), site_id, state, name])
     return markers

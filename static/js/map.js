@@ -1,32 +1,62 @@
 /* Draws the sites of a folium map from the JSON data beside it.
  * Data rows: [lat, lon, siteId, availability, name]; availability f = free places,
- * x = no free places or paused, s = data out of date. Names are set as text, never HTML. */
+ * x = no free places or paused, s = data out of date (docs/rules.md §8.6), h = the client's home.
+ * A marker's shape is an inner element with the same markup as the legend's, because Leaflet
+ * positions the icon's own element with a transform. Names are set as text, never HTML. */
 (function () {
   "use strict";
 
-  var SYMBOLS = { f: "✓", x: "–", s: "!", h: "⌂" };
+  var HOME = "⌂";
+  /* Popups pan into view clear of the zoom buttons (top left) and the map's edges. */
+  var PAN_TOP_LEFT = [50, 16];
+  var PAN_BOTTOM_RIGHT = [16, 16];
+  var POPUP_CHROME = 40;  /* .site-popup content margins in static/css/app.css */
 
-  function icon(kind) {
+  function escapeText(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+
+  function icon(kind, symbol) {
     return L.divIcon({
-      className: "site-marker site-marker-" + kind,
-      html: "<span aria-hidden=\"true\">" + SYMBOLS[kind] + "</span>",
-      iconSize: [26, 26],
-      iconAnchor: [13, 13],
-      popupAnchor: [0, -12]
+      className: "map-marker",
+      html: "<span class=\"site-marker site-marker-" + kind + "\" aria-hidden=\"true\"><span>" + escapeText(symbol) + "</span></span>",
+      iconSize: [28, 28],
+      iconAnchor: [14, 14],
+      popupAnchor: [0, -14]
     });
   }
 
-  function popupLoader(urlTemplate, siteId, loadingText) {
-    return function () {
-      var box = document.createElement("div");
-      box.className = "popup-body";
-      box.textContent = loadingText;
+  /* A readable popup: about 260-320 px wide, less on a narrow map, and always inside the map. */
+  function fitPopupWidth(popup, map) {
+    var room = map.getSize().x - PAN_TOP_LEFT[0] - PAN_BOTTOM_RIGHT[0] - POPUP_CHROME;
+    popup.options.maxWidth = Math.max(Math.min(320, room), 120);
+    popup.options.minWidth = Math.min(260, popup.options.maxWidth);
+  }
+
+  function bindPopup(marker, map, urlTemplate, siteId, loadingText) {
+    var box = null;
+    marker.bindPopup(function () {
+      if (!box) {
+        box = document.createElement("div");
+        box.className = "popup-body";
+        box.textContent = loadingText;
+      }
+      return box;
+    }, {
+      autoPan: true, autoPanPaddingTopLeft: PAN_TOP_LEFT, autoPanPaddingBottomRight: PAN_BOTTOM_RIGHT, className: "site-popup"
+    });
+    marker.on("popupopen", function (event) {
+      var popup = event.popup;
+      fitPopupWidth(popup, map);
+      popup.update();
       fetch(urlTemplate.replace("/0/", "/" + siteId + "/"), { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
         .then(function (html) { box.innerHTML = html; })  /* server-rendered, escaped fragment */
-        .catch(function () { box.textContent = "–"; });
-      return box;
-    };
+        .catch(function () { box.textContent = "–"; })
+        .then(function () { if (popup.isOpen()) { popup.update(); } });  /* new size: lay out and pan into view again */
+    });
   }
 
   function draw(frame) {
@@ -35,15 +65,19 @@
     var dataElement = document.getElementById("map-data-" + name);
     if (!map || !dataElement) { return; }
     var rows = JSON.parse(dataElement.textContent);
-    var labels = { f: frame.getAttribute("data-label-f"), x: frame.getAttribute("data-label-x"), s: frame.getAttribute("data-label-s"), h: "" };
-    var icons = { f: icon("f"), x: icon("x"), s: icon("s"), h: icon("h") };
+    var labels = { h: "" };
+    var icons = { h: icon("h", HOME) };
+    ["f", "x", "s"].forEach(function (kind) {
+      labels[kind] = frame.getAttribute("data-label-" + kind);
+      icons[kind] = icon(kind, frame.getAttribute("data-symbol-" + kind) || "");
+    });
     var popupUrl = frame.getAttribute("data-popup-url");
     var loading = frame.getAttribute("data-loading");
     var markers = new Array(rows.length);
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
       var marker = L.marker([row[0], row[1]], { icon: icons[row[3]], title: labels[row[3]] ? row[4] + " – " + labels[row[3]] : row[4], keyboard: true, siteId: row[2] });
-      if (popupUrl && row[3] !== "h") { marker.bindPopup(popupLoader(popupUrl, row[2], loading), { maxWidth: 320 }); }
+      if (popupUrl && row[3] !== "h") { bindPopup(marker, map, popupUrl, row[2], loading); }
       markers[i] = marker;
     }
     var layer;

@@ -48,7 +48,11 @@ def test_worker_filters_the_map_by_municipality_and_task(page, live_server, live
     page.goto(live_server + "/map")
     everything = _wait_for_markers(page)
 
+    filters = page.get_by_role("search")
+    filters.locator("summary", has_text="Lisää hakuehtoja").click()
+    filters.locator("summary", has_text="Kunta").click()
     page.get_by_label("Kuhmo").check()
+    filters.locator("summary", has_text="Tehtäväalueet").click()
     page.get_by_label("metsätyöt").check()
     page.get_by_role("button", name="Hae").click()
     page.wait_for_load_state()
@@ -63,13 +67,17 @@ def test_worker_filters_the_map_by_municipality_and_task(page, live_server, live
     assert f"<strong>{shown} toimipaik" in page.content()
     for meta in page.locator(".site-result .meta").all_inner_texts():
         assert meta.startswith("Kuhmo")
+    # The panel stays open with the chosen filters named, and each row shows why it matched.
+    assert page.locator("details.filter-panel").get_attribute("open") is not None
+    assert "Kunta: Kuhmo" in page.locator("details.filter-panel").inner_text()
+    assert page.locator(".site-result mark.task-match", has_text="metsätyöt").count() >= 1
 
 
 def test_a_marker_popup_opens_from_the_keyboard(page, live_server, live_accounts):
     log_in_as(page, live_server, live_accounts["social_worker"])
     page.goto(live_server + "/map?municipality=697")  # Ristijärvi: a few sites, no clusters at fit zoom
     _wait_for_markers(page)
-    marker = page.locator(".leaflet-marker-icon.site-marker").first
+    marker = page.locator(".leaflet-marker-icon.map-marker").first
     marker.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".leaflet-popup-content a", timeout=5000)
