@@ -1,4 +1,5 @@
-# Two commands: `make run` serves the app on SQLite with sample data; `make test` runs the suite.
+# Two commands: `make run` serves the app on SQLite with sample data (and runs its job worker);
+# `make test` runs the suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,8 +29,10 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 
 translations: $(MO_FILES)
 
+# The catalogues carry no header (see extract-messages), which Babel reads as "fuzzy": compile them
+# anyway. Single entries are never fuzzy (--no-fuzzy-matching).
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.runtime-installed
-	$(BIN)/pybabel compile --statistics -d translations -l $*
+	$(BIN)/pybabel compile --use-fuzzy --statistics -d translations -l $*
 
 # After changing user-facing text: extract, then translate the new entries in the .po files.
 extract-messages: $(VENV)/.runtime-installed
@@ -39,9 +42,14 @@ extract-messages: $(VENV)/.runtime-installed
 migrate: setup
 	$(RUN_ENV) $(BIN)/flask db upgrade
 
+# The job worker (imports, sending e-mail, the day's notices) starts in the background and stops
+# with gunicorn.
 run: migrate
 	$(RUN_ENV) $(BIN)/flask demo --if-empty
-	@echo "Serving http://$(HOST):$(PORT)/ (demo accounts: instance/demo-accounts.txt)"
+	@echo "Serving http://$(HOST):$(PORT)/ (demo accounts: instance/demo-accounts.txt), with a job worker"
+	@$(RUN_ENV) $(BIN)/flask jobs work & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(RUN_ENV) $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # One test process per core (pytest-xdist); each gets its own databases. TEST_PROCESSES=0

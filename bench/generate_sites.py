@@ -388,13 +388,22 @@ def _centres() -> dict[str, tuple[float, float]]:
         return {r["code"]: (float(r["centre_lat"]), float(r["centre_lon"])) for r in csv.DictReader(stream)}
 
 
-def kainuu_rows(seed: int, today: date) -> list[dict[str, object]]:
-    """The sample data: every municipality, opening type and task area."""
+def scaled_counts(sites: int) -> dict[str, int]:
+    """``sites`` sites spread over the municipalities in the sample data's proportions."""
+    total = sum(KAINUU_SITES.values())
+    counts = {code: max(1, sites * count // total) for code, count in KAINUU_SITES.items()}
+    counts["205"] += sites - sum(counts.values())
+    return counts
+
+
+def kainuu_rows(seed: int, today: date, sites: int | None = None) -> list[dict[str, object]]:
+    """The sample data: every municipality, opening type and task area; with ``sites``,
+    that many sites in the same proportions (about 1.9 rows per site)."""
     rng = random.Random(seed)
     centres = _centres()
     rows: list[dict[str, object]] = []
     template_cycle = 0
-    for municipality, count in KAINUU_SITES.items():
+    for municipality, count in (scaled_counts(sites) if sites else KAINUU_SITES).items():
         town, gen = TOWN[municipality]
         used_names: dict[str, int] = {}
         for index in range(count):
@@ -480,14 +489,17 @@ def write(rows: list[dict[str, object]], stream) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kainuu", action="store_true", help="the sample data set")
+    parser.add_argument("--kainuu", action="store_true", help="the sample data set (the default)")
+    parser.add_argument("--sites", type=int, default=None, help="this many sites instead (about 1.9 rows each)")
+    parser.add_argument("--rows", type=int, default=None, help="stop after this many rows")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--today", type=date.fromisoformat, default=date(2026, 11, 27), help="reference date for stale openings"
     )
     args = parser.parse_args()
     buffer = io.StringIO()
-    write(kainuu_rows(args.seed, args.today), buffer)
+    rows = kainuu_rows(args.seed, args.today, sites=args.sites)
+    write(rows[: args.rows] if args.rows else rows, buffer)
     sys.stdout.write(buffer.getvalue())
 
 

@@ -84,6 +84,14 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Kainuun paikkarekisteri <noreply@localhost>"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 30),
+        # The job worker sends waiting e-mail this often (seconds) and queues the day's notices
+        # from this hour on (Finnish time).
+        "MAIL_SEND_SECONDS": _int("MAIL_SEND_SECONDS", 10),
+        "DAILY_NOTICES_HOUR": _int("DAILY_NOTICES_HOUR", 7),
+        # A running job whose worker has not reported for this long is taken to have lost it.
+        "JOB_STALE_SECONDS": _int("JOB_STALE_SECONDS", 120),
+        # Tests only: job handlers wait at their checkpoints while this file exists.
+        "JOB_HOLD_FILE": os.environ.get("JOB_HOLD_FILE", ""),
     }
 
 

@@ -142,3 +142,10 @@ def can_view_placement(user, placement) -> bool:
 def can_see_host_placements(user) -> bool:
     """A host sees the placements at their own organisation's openings (codes, never needs)."""
     return has_role(user, HOST) and user.organisation_id is not None
+
+
+def can_view_job(user, job) -> bool:
+    """A job's page (progress and result): the user who started it, or a coordinator."""
+    if has_role(user, COORDINATOR):
+        return True
+    return has_role(user, HOST, SOCIAL_WORKER) and job.owner_id is not None and job.owner_id == user.id

@@ -235,6 +235,24 @@ def post_form(client, path: str, data: dict | None = None, token_from: str = "/"
     return client.post(path, data=payload)
 
 
+def run_job():
+    """Run the oldest queued job here, as the worker (`flask jobs work`) would; its id or None."""
+    from flask import current_app
+
+    from placements.services import jobs
+
+    return jobs.run_once(current_app._get_current_object())
+
+
+def run_jobs() -> int:
+    """Run every queued job here, as `flask jobs work --once` would; how many ran."""
+    from flask import current_app
+
+    from placements.services import jobs
+
+    return jobs.work(current_app._get_current_object(), once=True)
+
+
 # --- Guards for the whole run -----------------------------------------------------------------
 # Under CI=true every test must run: a skip or an xfail, however it comes about (a marker,
 # pytest.skip in a test or fixture, pytest.importorskip, pytest.xfail), fails the run.

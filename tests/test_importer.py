@@ -160,6 +160,30 @@ def test_last_confirmed_column_sets_the_confirmation_date(db):
     assert opening.is_stale(datetime.now(UTC), 60)
 
 
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("2026-03-04", "2026-03-04"),
+        ("4.3.2026", "2026-03-04"),
+        ("04.03.2026", "2026-03-04"),
+        ("2026-3-4", "2026-03-04"),
+    ],
+)
+def test_last_confirmed_accepts_both_date_forms(db, given, expected):
+    result = import_and_commit(db, csv_bytes([site_row(last_confirmed=given)]))
+    assert result.ok, result.problems
+    assert db.session.scalar(select(Opening)).last_confirmed_at.date().isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    "given", ["31.02.2026", "2026-13-01", "27/11/2026", "2026-11-27T10:00", "٢٠٢٦-١١-٢٧", "20261127"]
+)
+def test_last_confirmed_refuses_what_is_not_a_date(db, given):
+    result = import_and_commit(db, csv_bytes([site_row(last_confirmed=given)]))
+    assert [(p.row, p.column) for p in result.problems] == [(2, "last_confirmed")]
+    assert "ei ole päivämäärä" in result.problems[0].message
+
+
 def test_dry_run_reports_but_saves_nothing(db, seed_csv):
     result = import_and_commit(db, seed_csv, dry_run=True)
 
@@ -335,3 +359,61 @@ def test_reimporting_an_older_file_never_moves_a_confirmation_back(db, build):
     reloaded = db.session.get(Opening, opening.id)
     assert reloaded.last_confirmed_at.date() == datetime.now(UTC).date()
     assert result.changes == [("TEST-001", "Keittiöapulainen", ("places_external: 1 → 0",))]
+
+
+def test_the_result_names_the_sites_it_creates_and_changes(db, build):
+    build.site(site_ref="OLD-1", site_name="Vanha paja")
+    build.site(site_ref="SAME-1", site_name="Ennallaan", opening_title="Sama")
+    data = csv_bytes(
+        [
+            site_row(site_ref="OLD-1", site_name="Vanha paja", places_total="9"),
+            site_row(site_ref="SAME-1", site_name="Ennallaan", opening_title="Sama"),
+            site_row(site_ref="NEW-1", site_name="Uusi paja"),
+        ]
+    )
+
+    preview = import_and_commit(db, data, dry_run=True)
+
+    assert preview.new_sites == [("NEW-1", "Uusi paja")]
+    assert preview.changed_sites == [("OLD-1", "Vanha paja")]
+    assert preview.changes == [("OLD-1", "Keittiöapulainen", ("places_total: 5 → 9",))]
+    assert (preview.sites_created, preview.sites_updated, preview.sites_unchanged) == (1, 1, 1)
+    applied = import_and_commit(db, data)
+    assert (applied.new_sites, applied.changed_sites, applied.changes) == (
+        preview.new_sites,
+        preview.changed_sites,
+        preview.changes,
+    )
+
+
+def test_a_new_opening_title_updates_the_search_text_but_not_the_sites_version(db, build):
+    site = build.site()
+    version = site.version
+    result = import_and_commit(db, csv_bytes([site_row(opening_title="Astianpesijä")]))
+
+    assert result.openings_created == 1 and result.openings_archived == 1
+    db.session.expire_all()
+    site = db.session.get(Site, site.id)
+    assert site.version == version  # an open site form stays valid
+    assert "astianpesijä" in site.search_text and "keittiöapulainen" not in site.search_text
+
+
+def test_a_row_changed_between_plan_and_write_stops_the_import(db, build, monkeypatch):
+    """The bulk updates name each row's version, as the ORM's optimistic lock does."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from placements.services.importer import apply as importer_apply
+
+    site = build.site()
+    real_write = importer_apply.write
+
+    def edited_meanwhile(session, plan, user):
+        with db.engine.begin() as connection:  # someone saves the site's form meanwhile
+            connection.execute(Site.__table__.update().values(version=Site.__table__.c.version + 1))
+        return real_write(session, plan, user)
+
+    monkeypatch.setattr(importer_apply, "write", edited_meanwhile)
+    with pytest.raises(StaleDataError):
+        import_sites(db.session, csv_bytes([site_row(site_name="Uusi nimi")]), SYSTEM)
+    db.session.rollback()
+    assert db.session.get(Site, site.id).name == "Testikeittiö"

@@ -75,21 +75,21 @@ def test_a_crash_during_an_import_leaves_nothing_half_imported(db, runner, tmp_p
     from placements.services.importer import apply
 
     calls = {"n": 0}
-    original = apply._apply_opening
+    original = apply._insert_many
 
-    def crash_on_third(*args, **kwargs):
+    def crash_after_the_sites(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 2:  # the sites are written, their openings not yet
             raise RuntimeError("power cut")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(apply, "_apply_opening", crash_on_third)
+    monkeypatch.setattr(apply, "_insert_many", crash_after_the_sites)
     source = tmp_path / "sites.csv"
     source.write_bytes(csv_bytes([site_row(site_ref=f"S{n}", opening_title=f"T{n}") for n in range(5)]))
 
     result = runner.invoke(args=["sites", "import", str(source)])
 
-    assert result.exit_code != 0 and calls["n"] == 3
+    assert result.exit_code != 0 and calls["n"] == 2
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(Site)) == 0
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0

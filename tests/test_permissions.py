@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from placements import permissions
 from placements.models import AuditEvent, Client, User
-from placements.services import notifications, tokens, users
+from placements.services import jobs, notifications, tokens, users
 from tests.conftest import csrf_token
 
 ANONYMOUS = "anonymous"
@@ -48,6 +48,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("admin.import_upload", "POST"): COORDINATOR,
     ("admin.import_confirm", "POST"): COORDINATOR,
     ("admin.stale_overview", "GET"): COORDINATOR,
+    # A job's page: the user who started it (here the social worker) and coordinators (§16.3).
+    ("jobs.job_page", "GET"): {"social_worker", "coordinator"},
+    ("jobs.job_progress", "GET"): {"social_worker", "coordinator"},
     # Browsing needs a login unless PUBLIC_CATALOGUE=1 (tested separately).
     ("catalogue.site_list", "GET"): LOGGED_IN,
     ("catalogue.site_map", "GET"): LOGGED_IN,
@@ -144,6 +147,7 @@ def objects(build):
     person = build.client(worker)
     build.needs(person, worker)
     placement = build.placement(person, site.openings[0], worker)
+    job = jobs.enqueue(build.session, "matrix_example", owner=worker)
     host = build.user("host", organisation=site.organisation, email="matrix-host@example.fi")
     opening = site.openings[0]
     notice = notifications.notify(build.session, [worker], "proposal_accepted", params={}, link="/clients")[0]
@@ -152,6 +156,7 @@ def objects(build):
     build.session.commit()
     return {
         "token": token,
+        "job_id": job.id,
         "worker": worker,
         "code": person.code,
         "placement_id": placement.id,

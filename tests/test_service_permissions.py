@@ -11,8 +11,9 @@ import pytest
 from placements import clock
 from placements.errors import PermissionDenied
 from placements.permissions import SYSTEM
-from placements.services import audit, clients, importer, placements, sites, users
+from placements.services import audit, clients, importer, jobs, placements, sites, users
 from placements.services.geocoding import Geocoder
+from placements.services.importer import jobs as import_jobs
 from tests.builders import csv_bytes, site_row
 
 
@@ -106,6 +107,16 @@ CALLS = {
     "a host imports a site CSV": lambda s, w: importer.import_sites(
         s, csv_bytes([site_row(site_ref="NEW-1")]), w["host"]
     ),
+    "a host starts a site CSV check": lambda s, w: import_jobs.start_check(
+        s, w["host"], filename="sites.csv", content=csv_bytes([site_row()]), locale="fi"
+    ),
+    "a host confirms a site CSV import": lambda s, w: import_jobs.start_apply(s, w["host"], token="x", locale="fi"),
+    "a host opens another user's job": lambda s, w: jobs.job_for(
+        s, w["host"], jobs.enqueue(s, import_jobs.CHECK, owner=w["coordinator"]).id
+    ),
+    "another worker opens a worker's job": lambda s, w: jobs.job_for(
+        s, w["colleague"], jobs.enqueue(s, "example", owner=w["worker"]).id
+    ),
     "a coordinator creates a client": lambda s, w: clients.create_client(
         s, w["coordinator"], municipality_code="205", home_postal_code=None, age_band="30-39", gender=None
     ),
@@ -198,4 +209,7 @@ def test_the_right_users_are_not_refused(db, world):
         organisation_id=world["site"].organisation_id,
     )
     assert token and users.reset_password(session, user, by=world["coordinator"])
+    job = jobs.enqueue(session, "example", owner=world["worker"])
+    assert jobs.job_for(session, world["worker"], job.id) is job
+    assert jobs.job_for(session, world["coordinator"], job.id) is job
     session.rollback()

@@ -46,7 +46,7 @@ def in_unit_of_work(command):
 
 
 def register(app: Flask) -> None:
-    from placements.cli import clients, demo, notices, ops, sites, users
+    from placements.cli import clients, demo, jobs, notices, ops, sites, users
 
     ops.register()  # db backup|restore join Flask-Migrate's `flask db`
     app.cli.add_command(clients.clients)
@@ -55,3 +55,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo.demo)
     app.cli.add_command(notices.outbox_group, name="outbox")
     app.cli.add_command(notices.notifications_group, name="notifications")
+    app.cli.add_command(jobs.jobs)

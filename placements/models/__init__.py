@@ -4,6 +4,7 @@ from placements.models.base import Base
 from placements.models.client import Client, Needs, client_shares
 from placements.models.events import AuditEvent, CapacityEvent
 from placements.models.geo import Municipality, PostalCode
+from placements.models.job import Job
 from placements.models.notification import Notification, NotificationPreference, OutboxMessage
 from placements.models.organisation import Organisation
 from placements.models.placement import Placement
@@ -20,6 +21,7 @@ __all__ = [
     "ClientTransfer",
     "GeocodeCache",
     "ImportUpload",
+    "Job",
     "Municipality",
     "Needs",
     "Notification",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -77,6 +78,8 @@ class Geocoder:
         self.lookups_left = max_lookups
         self.skipped = 0  # addresses not looked up because the lookup budget ran out
         self._memo: dict[str, tuple[float, float] | None] = {}  # answers of this unit of work
+        self._municipalities: dict[str, Municipality | None] = {}
+        self._postal_codes: dict[str, PostalCode | None] = {}
         if self.online:
             parts = urlsplit(url)
             self._nominatim = Nominatim(
@@ -99,11 +102,34 @@ class Geocoder:
 
     # --- public -------------------------------------------------------------------
 
+    def prefetch(self, addresses: Iterable[tuple[str, str, str]]) -> None:
+        """Read the cached answers for many (street address, postal code, municipality code)
+        at once, so that ``locate`` asks the database nothing more for them (an import)."""
+        keys = []
+        for street_address, postal_code, municipality_code in addresses:
+            municipality = self._municipality(municipality_code)
+            if municipality is not None:
+                keys.append(self._key(street_address, postal_code, municipality))
+        keys = [key for key in dict.fromkeys(keys) if key not in self._memo]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            with self.session.no_autoflush:
+                rows = self.session.execute(
+                    select(GeocodeCache.query, GeocodeCache.found, GeocodeCache.latitude, GeocodeCache.longitude).where(
+                        GeocodeCache.query.in_(chunk)
+                    )
+                )
+                for key, found, latitude, longitude in rows:
+                    self._memo[key] = (latitude, longitude) if found else None
+            if not self.online:  # nothing else will be asked: the rest are simply not known
+                for key in chunk:
+                    self._memo.setdefault(key, None)
+
     def locate(self, street_address: str, postal_code: str, municipality_code: str) -> Location:
-        municipality = self.session.get(Municipality, municipality_code)
+        municipality = self._municipality(municipality_code)
         if municipality is None:
             raise ValueError(f"unknown municipality {municipality_code}")
-        query = f"{street_address}, {postal_code} {municipality.name_fi}, Finland".casefold()
+        query = self._key(street_address, postal_code, municipality)
         point = self._lookup(
             query,
             {"street": street_address, "postalcode": postal_code, "city": municipality.name_fi, "country": "Finland"},
@@ -114,7 +140,7 @@ class Geocoder:
         return self.fallback(postal_code, municipality)
 
     def fallback(self, postal_code: str, municipality: Municipality) -> Location:
-        postal = self.session.get(PostalCode, postal_code)
+        postal = self._postal_code(postal_code)
         if postal is not None and postal.centre_lat is None and self.online:
             point = self._lookup(
                 f"postal code {postal_code}, Finland", {"postalcode": postal_code, "country": "Finland"}, municipality
@@ -126,6 +152,22 @@ class Geocoder:
         return Location(municipality.centre_lat, municipality.centre_lon, "municipality")
 
     # --- internals ----------------------------------------------------------------
+
+    @staticmethod
+    def _key(street_address: str, postal_code: str, municipality: Municipality) -> str:
+        return f"{street_address}, {postal_code} {municipality.name_fi}, Finland".casefold()
+
+    def _municipality(self, code: str) -> Municipality | None:
+        if code not in self._municipalities:
+            with self.session.no_autoflush:
+                self._municipalities[code] = self.session.get(Municipality, code)
+        return self._municipalities[code]
+
+    def _postal_code(self, code: str) -> PostalCode | None:
+        if code not in self._postal_codes:
+            with self.session.no_autoflush:
+                self._postal_codes[code] = self.session.get(PostalCode, code)
+        return self._postal_codes[code]
 
     def _lookup(self, key: str, query: dict, municipality: Municipality) -> tuple[float, float] | None:
         if key in self._memo:

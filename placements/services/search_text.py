@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from placements.models import Site
 
 
@@ -11,8 +13,18 @@ def search_text(site: Site) -> str:
     Case-folding in Python treats å, ä and ö alike on every database (SQLite's lower()
     only knows ASCII).
     """
-    parts = [site.name, site.organisation.name if site.organisation else "", site.street_address, site.description]
-    parts += [opening.title for opening in site.openings if opening.archived_at is None]
+    return compose(
+        site.name,
+        site.organisation.name if site.organisation else "",
+        site.street_address,
+        site.description,
+        [opening.title for opening in site.openings if opening.archived_at is None],
+    )
+
+
+def compose(name: str, organisation: str, street_address: str, description: str, titles: Iterable[str]) -> str:
+    """The search text from its parts (``search_text`` for values that are not yet a Site)."""
+    parts = [name, organisation, street_address, description, *titles]
     return " ".join(part for part in parts if part).casefold()
 
 

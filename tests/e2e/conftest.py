@@ -121,17 +121,31 @@ def live_app(tmp_path_factory, tile_server, mail_server):
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
-    """The live app served by a real HTTP server in a thread."""
+    """The live app served by a real HTTP server in a thread, with a job worker beside it."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
+    stop_worker = threading.Event()
+    worker = threading.Thread(target=_job_worker, args=(live_app, stop_worker), daemon=True)
     try:
         thread.start()
+        worker.start()
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        stop_worker.set()
+        if worker.is_alive():
+            worker.join(timeout=30)
         if thread.is_alive():
             server.shutdown()
             thread.join(timeout=10)
         server.server_close()
+
+
+def _job_worker(app, stop: threading.Event) -> None:
+    """What `flask jobs work` does next to the server: runs the jobs the pages queue."""
+    from placements.services import jobs
+
+    with app.app_context():
+        jobs.work(app, poll=0.2, stop=stop)
 
 
 @pytest.fixture(scope="session")

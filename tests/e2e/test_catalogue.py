@@ -62,7 +62,7 @@ def test_worker_filters_the_map_by_municipality_and_task(page, live_server, live
     assert "municipality=290" in page.url and "task=forestry" in page.url
     listed = page.evaluate("JSON.parse(document.querySelector('script[type=\"application/json\"]').textContent)")
     assert len(listed) == shown
-    page.get_by_role("link", name="Näytä samat toimipaikat luettelona").click()
+    page.get_by_role("link", name="Näytä luettelona").click()
     page.wait_for_load_state()
     assert f"<strong>{shown} toimipaik" in page.content()
     for meta in page.locator(".site-result .meta").all_inner_texts():

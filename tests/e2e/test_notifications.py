@@ -23,6 +23,8 @@ def _host_opening(live_app, host_email: str):
     with live_app.app_context():
         host = db.session.scalar(select(User).where(User.email == host_email))
         db.session.execute(update(Notification).values(read_at=db.func.now()))
+        # Earlier tests may have switched these accounts to English; mail follows the account.
+        db.session.execute(update(User).values(language="fi"))
         db.session.commit()
         opening = db.session.scalars(
             select(Opening)

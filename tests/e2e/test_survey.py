@@ -29,12 +29,11 @@ def test_import_then_survey_then_download(page, live_server, live_accounts, tmp_
     )
     page.get_by_label("Toimipaikkojen CSV-tiedosto").set_input_files(str(upload))
     page.get_by_role("button", name="Tarkista tiedosto").click()
-    page.wait_for_load_state()
-    assert "Tiedosto on kunnossa: 1 riviä." in page.content()
+    page.get_by_text("Tiedosto on kunnossa: 1 riviä.").wait_for()  # the job's page shows the check when done
     assert_accessible(page)
     page.get_by_role("button", name="Tuo tiedosto").click()
-    page.wait_for_load_state()
-    assert "Tuotiin 1 riviä" in page.content()
+    page.get_by_text("Tuotiin 1 riviä").wait_for()
+    assert_accessible(page)
 
     page.get_by_role("link", name="Selvitys").click()
     page.wait_for_load_state()

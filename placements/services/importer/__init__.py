@@ -1,25 +1,31 @@
 """Importing the site CSV: validate every row, then apply all of it or nothing.
 
-``validate`` reads and checks, ``apply`` writes; the service only flushes, the unit of work
-commits. A dry run applies inside a savepoint and rolls that back, so the preview counts
-exactly what the import would do.
+``validate`` reads and checks each row, ``plan`` compares the file with the stored data
+and decides every change without writing, ``apply`` writes the plan in a few bulk
+statements. A dry run (the preview) stops after the plan, so it counts exactly what the
+import would do. The service only flushes; the unit of work commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from placements import clock, permissions
-from placements.models import Organisation
 from placements.services import audit
 from placements.services.geocoding import Geocoder
-from placements.services.importer.apply import ImportResult, apply_site
-from placements.services.importer.validate import check_against_database, existing_sites, validate
+from placements.services.importer import apply
+from placements.services.importer.plan import OPENING_FIELDS, check_against_database, load_stored, make_plan
+from placements.services.importer.result import ImportResult
+from placements.services.importer.validate import validate
 
-__all__ = ["ImportResult", "import_sites", "validate"]
+__all__ = ["OPENING_FIELDS", "ImportResult", "import_sites", "validate"]
+
+# Progress is counted in steps: each row is checked, then planned, then (unless a dry run)
+# written. Writing is not reported as it goes (see ``progress`` below): its share of the
+# bar fills when the job is done.
 
 
 def import_sites(
@@ -30,35 +36,44 @@ def import_sites(
     dry_run: bool = False,
     now: datetime | None = None,
     geocoder: Geocoder | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Validate ``data`` and, when every row is valid and not ``dry_run``, apply it.
 
     Rows without coordinates are located by ``geocoder`` (offline fallbacks by default;
-    a dry run never asks an online geocoder).
+    a dry run never asks an online geocoder). ``progress(done, total)`` is told how far
+    the check and the plan have come; nothing is reported once writing has begun.
     """
     permissions.require(permissions.can_manage_registry(user), object_type="site")
     now = now or clock.now()
     if geocoder is None or dry_run:
         geocoder = Geocoder(session)
-    groups, problems, row_count = validate(session, data, now.astimezone(clock.HELSINKI).date())
+    steps_per_row = 2 if dry_run else 3
+
+    def checked(done: int, rows: int) -> None:
+        if progress is not None:
+            progress(done, rows * steps_per_row)
+
+    groups, problems, row_count = validate(session, data, now.astimezone(clock.HELSINKI).date(), checked)
     result = ImportResult(problems=problems, rows=row_count, dry_run=dry_run)
     if not groups:
         return result
-    existing = existing_sites(session, [g.site_ref for g in groups])
-    check_against_database(groups, existing, result.problems)
+    stored = load_stored(session, [g.site_ref for g in groups])
+    check_against_database(groups, stored, result.problems)
     if result.problems:
         return result
-    savepoint = session.begin_nested() if dry_run else None
-    names = {group.values["organisation"] for group in groups}
-    with session.no_autoflush:
-        organisations = {o.name: o for o in session.scalars(select(Organisation).where(Organisation.name.in_(names)))}
-        for group in groups:
-            apply_site(session, group, existing.get(group.site_ref), organisations, result, user, now, geocoder)
-    if savepoint is not None:
-        savepoint.rollback()
+
+    def planned(rows_done: int) -> None:
+        if progress is not None:
+            progress(row_count + rows_done, row_count * steps_per_row)
+
+    plan = make_plan(session, groups, stored, result, now, geocoder, planned)
+    result.geocoding_skipped = geocoder.skipped
+    if dry_run:
         return result
-    session.flush()
+    apply.write(session, plan, user)
     counts = ("sites_created", "sites_updated", "openings_created", "openings_updated", "openings_archived")
     detail = f"rows={row_count} " + " ".join(f"{name}={getattr(result, name)}" for name in counts)
     audit.record(session, "sites_import", user=user, object_type="site", detail=detail)
+    session.flush()
     return result

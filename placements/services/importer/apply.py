@@ -1,163 +1,150 @@
-"""Applying a checked site CSV: organisations, sites and openings created, updated or
-archived, each capacity change recorded (docs/rules.md §10.6)."""
+"""Carrying out an import plan: organisations, sites and openings created, updated or
+archived, each capacity change recorded (docs/rules.md §10.6), in a few bulk statements.
+
+Updates name the version each row had when the plan was made: a row that someone changed
+in the meantime makes the statement fail (``StaleDataError``) and the unit of work roll
+back, as the ORM's optimistic lock does for a single edit. Only flushes; never commits.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
-
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from placements.models import Opening, Organisation, Site
-from placements.services import capacity
-from placements.services.geocoding import Geocoder
-from placements.services.importer.validate import SiteGroup
-from placements.services.search_text import search_text
-from placements.services.site_csv import Problem
+from placements.models import CapacityEvent, Opening, Organisation, Site
+from placements.models.site import new_uuid
+from placements.services.importer.plan import OPENING_FIELDS, SITE_FIELDS, Plan
+
+__all__ = ["OPENING_FIELDS", "SITE_FIELDS", "write"]
 
 
-@dataclass
-class ImportResult:
-    problems: list[Problem] = field(default_factory=list)
-    rows: int = 0
-    sites_created: int = 0
-    sites_updated: int = 0
-    sites_unchanged: int = 0
-    openings_created: int = 0
-    openings_updated: int = 0
-    openings_archived: int = 0
-    dry_run: bool = False
-    # (site_ref, opening title, "field: old → new" …) for each changed opening, for the preview
-    changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def apply_site(
-    session: Session,
-    group: SiteGroup,
-    site: Site | None,
-    organisations: dict[str, Organisation],
-    result: ImportResult,
-    user,
-    now: datetime,
-    geocoder: Geocoder,
-) -> None:
-    values = group.values
-    # Locate first: the geocoder may query the database, which must not see half-made rows.
-    latitude, longitude = values["latitude"], values["longitude"]
-    if latitude is None:
-        location = geocoder.locate(values["street_address"], values["postal_code"], values["municipality_code"])
-        latitude, longitude, precision = location.latitude, location.longitude, location.precision
-    elif site is not None and (site.latitude, site.longitude) == (latitude, longitude):
-        precision = site.geocode_precision  # unchanged coordinates keep how they were found
-    else:
-        precision = "manual"
-    organisation = organisations.get(values["organisation"])
-    if organisation is None:
-        organisation = Organisation(name=values["organisation"], kind=values["organisation_kind"])
-        session.add(organisation)
-        organisations[organisation.name] = organisation
-    else:
-        organisation.kind = values["organisation_kind"]
-    created = site is None
-    if created:
-        site = Site(site_ref=group.site_ref)
-        session.add(site)
-        result.sites_created += 1
-    changes_before = result.openings_created + result.openings_updated + result.openings_archived
-    site.organisation = organisation
-    site.name = values["site_name"]
-    site.street_address = values["street_address"]
-    site.postal_code = values["postal_code"]
-    site.municipality_code = values["municipality_code"]
-    site.latitude, site.longitude, site.geocode_precision = latitude, longitude, precision
-    site.accessibility = values["accessibility"]
-    site.contact_name = values["contact_name"]
-    site.contact_phone = values["contact_phone"]
-    site.contact_email = values["contact_email"]
-    site.description = values["description"]
-    site.archived_at = None
-    current = {(o.type, o.title): o for o in site.openings}
-    seen = set()
-    for row in group.openings:
-        key = (row.values["type"], row.values["title"])
-        seen.add(key)
-        _apply_opening(session, site, current.get(key), row.values, result, user, now)
-    for key, opening in current.items():
-        if key not in seen and opening.archived_at is None:
-            before = capacity.snapshot(opening)
-            opening.archived_at = now
-            opening.status = "closed"
-            capacity.record(session, opening, before, user=user, now=now)
-            result.openings_archived += 1
-    site.search_text = search_text(site)
-    if not created:
-        changed = (
-            session.is_modified(site)
-            or organisation in session.new
-            or (result.openings_created + result.openings_updated + result.openings_archived > changes_before)
+def write(session: Session, plan: Plan, user) -> None:
+    """Write everything ``plan`` decided, as ``user``."""
+    session.flush()  # anything pending (the geocoder's cache) goes first
+    organisation_ids = dict(plan.organisation_ids)
+    if plan.new_organisations:
+        rows = session.execute(
+            insert(Organisation).returning(Organisation.id, Organisation.name),
+            [{"name": name, "kind": kind} for name, kind in plan.new_organisations.items()],
         )
-        if changed:
-            result.sites_updated += 1
-        else:
-            result.sites_unchanged += 1
+        organisation_ids.update({name: id_ for id_, name in rows})
+    if plan.organisation_kinds:
+        session.execute(update(Organisation), plan.organisation_kinds)
 
+    site_ids: dict[str, int] = {}
+    if plan.new_sites:
+        created = _new_row_values(plan.now)
+        _insert_many(
+            session,
+            Site,
+            [created | {"uuid": new_uuid()} | _with_organisation(site, organisation_ids) for site in plan.new_sites],
+        )
+        refs = [site["site_ref"] for site in plan.new_sites]
+        for start in range(0, len(refs), _CHUNK):
+            query = select(_SITES.id, _SITES.site_ref).where(_SITES.site_ref.in_(refs[start : start + _CHUNK]))
+            site_ids.update({ref: id_ for id_, ref in session.execute(query)})
+    if plan.site_updates:
+        session.execute(update(Site), [_with_organisation(site, organisation_ids) for site in plan.site_updates])
+    if plan.search_updates:
+        # A plain UPDATE: an opening's new title must not make an open site form stale.
+        table = Site.__table__
+        statement = update(table).where(table.c.id == bindparam("site_id")).values(search_text=bindparam("text"))
+        session.connection().execute(
+            statement, [{"site_id": row["id"], "text": row["search_text"]} for row in plan.search_updates]
+        )
 
-OPENING_FIELDS = (
-    "type",
-    "title",
-    "task_areas",
-    "days_per_week_min",
-    "days_per_week_max",
-    "hours_per_day_min",
-    "hours_per_day_max",
-    "places_total",
-    "places_external",
-    "supports",
-    "physical_demand",
-    "social_intensity",
-    "languages",
-    "status",
-)
-
-
-def _apply_opening(
-    session: Session, site: Site, opening: Opening | None, values: dict, result: ImportResult, user, now: datetime
-) -> None:
-    before = capacity.snapshot(opening)
-    if opening is None:
-        opening = Opening(site=site, places_taken=0)
-        session.add(opening)
-        result.openings_created += 1
-        changed = True
-    else:
-        fields = [name for name in OPENING_FIELDS if getattr(opening, name) != values[name]]
-        changed = opening.archived_at is not None or bool(fields)
-        if changed:
-            result.openings_updated += 1
-            result.changes.append(
-                (
-                    site.site_ref,
-                    opening.title,
-                    tuple(
-                        f"{name}: {getattr(opening, name)} → {values[name]}"
-                        for name in fields
-                        if name not in ("type", "title")
-                    ),
-                )
+    events: list[dict] = []
+    if plan.new_openings:
+        created = _new_row_values(plan.now) | {"accepting_from": None, "archived_at": None}
+        values = [
+            created | fields | {"uuid": new_uuid(), "site_id": site_id if site_id is not None else site_ids[ref]}
+            for ref, site_id, fields in plan.new_openings
+        ]
+        _insert_many(session, Opening, values)
+        ids: dict[tuple[int, str, str], int] = {}  # the new openings' ids, by their unique key
+        sites_with_new = sorted({row["site_id"] for row in values})
+        for start in range(0, len(sites_with_new), _CHUNK):
+            query = select(_OPENINGS.id, _OPENINGS.site_id, _OPENINGS.type, _OPENINGS.title).where(
+                _OPENINGS.site_id.in_(sites_with_new[start : start + _CHUNK])
             )
-    for name in OPENING_FIELDS:
-        setattr(opening, name, values[name])
-    opening.archived_at = None
-    confirmed = values["last_confirmed"]
-    if confirmed is not None:
-        stamp = datetime.combine(confirmed, time(12), tzinfo=UTC)
-        # A file never moves a confirmation back: a host may have confirmed since the export.
-        if opening.last_confirmed_at is None or opening.last_confirmed_at.date() < confirmed:
-            opening.last_confirmed_at = stamp
-    elif changed:
-        opening.last_confirmed_at = now
-    capacity.record_if_changed(session, opening, before, user=user, now=now)
+            ids.update({(site_id, type_, title): id_ for id_, site_id, type_, title in session.execute(query)})
+        for fields in values:
+            opening_id = ids[(fields["site_id"], fields["type"], fields["title"])]
+            events.append(_event(plan, opening_id, None, fields, user))
+    if plan.opening_updates:
+        session.execute(update(Opening), [mapping for mapping, _before, _always in plan.opening_updates])
+        for mapping, before, always in plan.opening_updates:
+            after = {
+                "places_total": mapping.get("places_total", before[0]),
+                "places_external": mapping.get("places_external", before[1]),
+                "places_taken": before[2],
+                "status": mapping.get("status", before[3]),
+            }
+            if always or (after["places_total"], after["places_external"], before[2], after["status"]) != before:
+                events.append(_event(plan, mapping["id"], before, after, user))
+    if events:
+        _insert_many(session, CapacityEvent, events)
+    # The statements above bypass the objects in the session: forget what they hold.
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Site | Opening | Organisation):
+            session.expire(instance)
+
+
+_SITES, _OPENINGS = Site.__table__.c, Opening.__table__.c
+_CHUNK = 500
+
+
+def _insert_many(session: Session, model, rows: list[dict]) -> None:
+    """Insert plain rows (no ORM objects), every row with the same keys and every value given,
+    so that no column default is computed row by row. PostgreSQL takes them by COPY, which
+    is many times faster than one INSERT per row; SQLite by one executemany."""
+    connection = session.connection()
+    table = model.__table__
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    from psycopg import sql
+
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    command = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    )
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(command) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    row[name] if process is None else process(row[name])
+                    for name, process in zip(names, processors, strict=True)
+                ]
+            )
+
+
+def _new_row_values(now) -> dict:
+    """What a new site or opening would get from its column defaults (the uuid, unique,
+    is added per row)."""
+    return {"created_at": now, "updated_at": now, "version": 1}
+
+
+def _with_organisation(site: dict, organisation_ids: dict[str, int]) -> dict:
+    values = {key: value for key, value in site.items() if key != "organisation"}
+    values["organisation_id"] = organisation_ids[site["organisation"]]
+    return values
+
+
+def _event(plan: Plan, opening_id: int, before, after: dict, user) -> dict:
+    return {
+        "opening_id": opening_id,
+        "occurred_at": plan.now,
+        "user_id": getattr(user, "id", None),
+        "kind": "capacity_changed",
+        "placement_id": None,
+        "places_total_before": before[0] if before else None,
+        "places_total_after": after["places_total"],
+        "places_external_before": before[1] if before else None,
+        "places_external_after": after["places_external"],
+        "places_taken_before": before[2] if before else None,
+        "places_taken_after": after["places_taken"],
+        "status_before": before[3] if before else None,
+        "status_after": after["status"],
+    }

@@ -4,15 +4,17 @@ by row and column, nothing written."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from operator import itemgetter
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from placements import codes
-from placements.models import PostalCode, Site
+from placements.models import PostalCode
 from placements.services import reference
 from placements.services.csv_safety import restore
 from placements.services.input_checks import date_problem, text_problem, without_control_characters
@@ -25,6 +27,10 @@ from placements.services.validation import (
     schedule_problems,
 )
 
+# Dates as 2026-11-27 or 27.11.2026 (also without leading zeros); strptime is slow.
+ISO_DATE = re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})$")
+FINNISH_DATE = re.compile(r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$")
+PROGRESS_EVERY = 250  # rows between progress reports
 SITE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 TEXT_LIMITS = {
     "organisation": 200,
@@ -76,11 +82,14 @@ class SiteGroup:
 class _RowChecker:
     """Turns one row's text cells into typed values, collecting every problem."""
 
-    def __init__(self, row: int, cells: dict[str, str], problems: list[Problem]):
-        self.row, self.cells, self.problems = row, cells, problems
+    def __init__(self, cells: dict[str, str], known_codes: dict | None = None):
+        self.cells = cells
+        self.found: list[tuple[str, str]] = []  # (column, message)
+        # (column, cell) -> (codes, problems): rows repeat the same code lists
+        self.known_codes = known_codes if known_codes is not None else {}
 
     def fail(self, column: str, message: str) -> None:
-        self.problems.append(Problem(self.row, column, message))
+        self.found.append((column, message))
 
     def text(self, column: str) -> str:
         value = restore(self.cells.get(column, ""))
@@ -105,18 +114,32 @@ class _RowChecker:
 
     def codes(self, column: str, allowed: dict | None, required: bool = False) -> tuple[str, ...]:
         raw = self.cells.get(column, "")
-        values = tuple(dict.fromkeys(v.strip() for v in raw.split(MULTI_SEPARATOR) if v.strip()))
+        known = self.known_codes.get((column, raw))
+        if known is None:
+            known = self.known_codes[(column, raw)] = self._codes(column, raw, allowed, required)
+        codes, problems = known
+        self.found.extend(problems)
+        return codes
+
+    @staticmethod
+    def _codes(column: str, raw: str, allowed: dict | None, required: bool) -> tuple[tuple[str, ...], list]:
+        problems = []
+        values = tuple(dict.fromkeys(v for v in map(str.strip, raw.split(MULTI_SEPARATOR)) if v)) if raw else ()
         if required and not values:
-            self.fail(column, _("At least one value is required."))
+            problems.append((column, _("At least one value is required.")))
         for value in values:
             if allowed is not None and value not in allowed:
-                self.fail(
-                    column,
-                    _("Unknown code “%(value)s”. Allowed: %(allowed)s.", value=value, allowed=", ".join(allowed)),
+                problems.append(
+                    (
+                        column,
+                        _("Unknown code “%(value)s”. Allowed: %(allowed)s.", value=value, allowed=", ".join(allowed)),
+                    )
                 )
             elif allowed is None and not LANGUAGE_CODE.match(value):
-                self.fail(column, _("“%(value)s” is not a two-letter ISO 639-1 language code such as fi.", value=value))
-        return tuple(sorted(values))
+                problems.append(
+                    (column, _("“%(value)s” is not a two-letter ISO 639-1 language code such as fi.", value=value))
+                )
+        return tuple(sorted(values)), problems
 
     def integer(self, column: str, low: int, high: int, default: int | None = None) -> int | None:
         raw = self.cells.get(column, "")
@@ -154,16 +177,19 @@ class _RowChecker:
         raw = self.cells.get(column, "")
         if not raw:
             return None
-        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        iso, finnish = ISO_DATE.match(raw), FINNISH_DATE.match(raw)
+        found = iso or finnish
+        if found:
             try:
-                day = datetime.strptime(raw, pattern).date()
+                day = date(int(found["y"]), int(found["m"]), int(found["d"]))
             except ValueError:
-                continue
-            problem = date_problem(day)
-            if problem:
-                self.fail(column, problem)
-                return None
-            return day
+                day = None
+            if day is not None:
+                problem = date_problem(day)
+                if problem:
+                    self.fail(column, problem)
+                    return None
+                return day
         self.fail(column, _("“%(value)s” is not a date (use 27.11.2026 or 2026-11-27).", value=raw))
         return None
 
@@ -183,8 +209,42 @@ def _clean_cells(number: int, cells: dict[str, str], problems: list[Problem]) ->
     return cleaned
 
 
-def _check_row(number: int, cells: dict[str, str], refs: _References, problems: list[Problem]) -> tuple[dict, dict]:
-    c = _RowChecker(number, cells, problems)
+# The cells that decide a row's site values; rows of one site repeat them. (Every row has
+# every required column: site_csv.parse refuses a header without one.)
+_site_input = itemgetter("site_ref", *SITE_COLUMNS)
+
+
+@dataclass
+class _Known:
+    """What one check of a file has already worked out."""
+
+    sites: dict = field(default_factory=dict)  # site cells -> (site values, problems)
+    codes: dict = field(default_factory=dict)  # (column, cell) -> (codes, problems)
+
+
+def _check_row(
+    number: int, cells: dict[str, str], refs: _References, problems: list[Problem], known: _Known
+) -> tuple[dict, dict]:
+    """The row's site values and opening values, each problem added with the row number.
+
+    A site's later rows usually repeat its first row's site cells, and many rows the same
+    code lists: those are checked once (``known``) and their problems repeated for each
+    row, as if checked again.
+    """
+    key = _site_input(cells)
+    checked = known.sites.get(key)
+    if checked is None:
+        c = _RowChecker(cells, known.codes)
+        checked = known.sites[key] = (_check_site(c, cells, refs), c.found)
+    site, found = checked
+    problems.extend(Problem(number, column, message) for column, message in found)
+    c = _RowChecker(cells, known.codes)
+    opening = _check_opening(c, refs)
+    problems.extend(Problem(number, column, message) for column, message in c.found)
+    return site, opening
+
+
+def _check_site(c: _RowChecker, cells: dict[str, str], refs: _References) -> dict:
     site_ref = cells.get("site_ref", "")
     if not site_ref:
         c.fail("site_ref", _("A value is required."))
@@ -217,7 +277,7 @@ def _check_row(number: int, cells: dict[str, str], refs: _References, problems: 
     email = c.text("contact_email")
     if email and not EMAIL.match(email):
         c.fail("contact_email", _("“%(value)s” is not an e-mail address.", value=email))
-    site = {
+    return {
         "organisation": c.text("organisation"),
         "organisation_kind": c.code("organisation_kind", codes.ORGANISATION_KINDS),
         "site_name": c.text("site_name"),
@@ -232,6 +292,9 @@ def _check_row(number: int, cells: dict[str, str], refs: _References, problems: 
         "contact_email": email,
         "description": c.text("description"),
     }
+
+
+def _check_opening(c: _RowChecker, refs: _References) -> dict:
     opening_type = c.code("opening_type", codes.OPENING_TYPES)
     opening = {
         "type": opening_type,
@@ -268,7 +331,7 @@ def _check_row(number: int, cells: dict[str, str], refs: _References, problems: 
         )
     if opening["last_confirmed"] and opening["last_confirmed"] > refs.today:
         c.fail("last_confirmed", _("The date is in the future."))
-    return site, opening
+    return opening
 
 
 @dataclass
@@ -284,8 +347,13 @@ def _load_references(session: Session, today: date) -> _References:
     return _References(municipalities, postal_codes, today)
 
 
-def validate(session: Session, data: bytes, today: date) -> tuple[list[SiteGroup], list[Problem], int]:
-    """Check the whole file; returns the site groups, every problem and the row count."""
+def validate(
+    session: Session, data: bytes, today: date, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[SiteGroup], list[Problem], int]:
+    """Check the whole file; returns the site groups, every problem and the row count.
+
+    ``progress(done, rows)`` is told how many rows have been checked, every few hundred.
+    """
     parsed = parse(data)
     problems = list(parsed.problems)
     if problems and not parsed.rows:
@@ -293,9 +361,13 @@ def validate(session: Session, data: bytes, today: date) -> tuple[list[SiteGroup
     refs = _load_references(session, today)
     groups: dict[str, SiteGroup] = {}
     organisation_kinds: dict[str, tuple[str, int]] = {}
-    for number, cells in parsed.rows:
+    known = _Known()
+    total = len(parsed.rows)
+    for done, (number, cells) in enumerate(parsed.rows):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, total)
         cells = _clean_cells(number, cells, problems)
-        site, opening = _check_row(number, cells, refs, problems)
+        site, opening = _check_row(number, cells, refs, problems, known)
         ref = cells.get("site_ref", "")
         group = groups.get(ref)
         if group is None:
@@ -337,54 +409,3 @@ def validate(session: Session, data: bytes, today: date) -> tuple[list[SiteGroup
             )
         organisation_kinds.setdefault(name, (kind, number))
     return list(groups.values()), problems, len(parsed.rows)
-
-
-def existing_sites(session: Session, refs: list[str]) -> dict[str, Site]:
-    found: dict[str, Site] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start : start + 500]
-        query = select(Site).where(Site.site_ref.in_(chunk)).options(selectinload(Site.openings))
-        found.update({site.site_ref: site for site in session.scalars(query)})
-    return found
-
-
-def check_against_database(groups: list[SiteGroup], existing: dict[str, Site], problems: list[Problem]) -> None:
-    """Problems only the stored data reveals: capacity below active placements."""
-    for group in groups:
-        site = existing.get(group.site_ref)
-        if site is None:
-            continue
-        in_file = {(o.values["type"], o.values["title"]): o for o in group.openings}
-        for opening in site.openings:
-            if opening.archived_at is not None:
-                continue
-            row = in_file.get((opening.type, opening.title))
-            if row is None:
-                if opening.places_taken:
-                    problems.append(
-                        Problem(
-                            group.row,
-                            "opening_title",
-                            _(
-                                "The opening “%(title)s” of site %(ref)s is missing from the file but has %(count)s "
-                                "active placements; end them first or keep the row.",
-                                title=opening.title,
-                                ref=group.site_ref,
-                                count=opening.places_taken,
-                            ),
-                        )
-                    )
-                continue
-            total, external = row.values["places_total"], row.values["places_external"]
-            if total is not None and external is not None and opening.places_taken + external > total:
-                problems.append(
-                    Problem(
-                        row.row,
-                        "places_total",
-                        _(
-                            "The opening has %(taken)s active placements, "
-                            "so total places minus outside participants cannot be less than that.",
-                            taken=opening.places_taken,
-                        ),
-                    )
-                )

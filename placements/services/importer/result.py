@@ -1,0 +1,82 @@
+"""What an import found or did: the problems, the counts and what changes, also as JSON
+(a job keeps its result in the database for the page that shows it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from placements.services.site_csv import Problem
+
+# A result kept as JSON lists at most this many problems, sites and changes of each kind;
+# the counts are always complete.
+STORED_LIST_LIMIT = 1000
+
+
+@dataclass
+class ImportResult:
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    sites_created: int = 0
+    sites_updated: int = 0
+    sites_unchanged: int = 0
+    openings_created: int = 0
+    openings_updated: int = 0
+    openings_archived: int = 0
+    dry_run: bool = False
+    # (site_ref, opening title, "field: old → new" …) for each changed opening, for the preview
+    changes: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    # (site_ref, site name) of the sites the file creates and of those it changes
+    new_sites: list[tuple[str, str]] = field(default_factory=list)
+    changed_sites: list[tuple[str, str]] = field(default_factory=list)
+    # how many problems and changes there were when a stored result lists only the first ones
+    problem_count: int | None = None
+    change_count: int | None = None
+    # addresses placed at a fallback because the online lookups of this import ran out
+    geocoding_skipped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def problems_total(self) -> int:
+        return self.problem_count if self.problem_count is not None else len(self.problems)
+
+    @property
+    def changes_total(self) -> int:
+        return self.change_count if self.change_count is not None else len(self.changes)
+
+    COUNTS = (
+        "rows",
+        "sites_created",
+        "sites_updated",
+        "sites_unchanged",
+        "openings_created",
+        "openings_updated",
+        "openings_archived",
+        "geocoding_skipped",
+    )
+
+    def to_json(self) -> dict:
+        limit = STORED_LIST_LIMIT
+        data: dict = {name: getattr(self, name) for name in self.COUNTS}
+        data["dry_run"] = self.dry_run
+        data["problem_count"] = self.problems_total
+        data["problems"] = [[p.row, p.column, p.message] for p in self.problems[:limit]]
+        data["changes"] = [[ref, title, list(fields)] for ref, title, fields in self.changes[:limit]]
+        data["change_count"] = self.changes_total
+        data["new_sites"] = [list(item) for item in self.new_sites[:limit]]
+        data["changed_sites"] = [list(item) for item in self.changed_sites[:limit]]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> ImportResult:
+        result = cls(**{name: int(data.get(name, 0)) for name in cls.COUNTS})
+        result.dry_run = bool(data.get("dry_run"))
+        result.problems = [Problem(row, column, message) for row, column, message in data.get("problems", [])]
+        result.problem_count = int(data.get("problem_count", len(result.problems)))
+        result.changes = [(ref, title, tuple(fields)) for ref, title, fields in data.get("changes", [])]
+        result.change_count = int(data.get("change_count", len(result.changes)))
+        result.new_sites = [(ref, name) for ref, name in data.get("new_sites", [])]
+        result.changed_sites = [(ref, name) for ref, name in data.get("changed_sites", [])]
+        return result
