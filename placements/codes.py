@@ -179,6 +179,8 @@ OUTBOX_STATUSES = {
     "failed": _l("failed"),
 }
 
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
 USER_LANGUAGES = {"fi": "suomi", "en": "English"}
 # Why a set-password link was made: a new account, or a password reset (docs/rules.md §11.8).
 PASSWORD_LINK_PURPOSES = ("invite", "reset")

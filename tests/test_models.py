@@ -242,30 +242,38 @@ def test_a_code_added_without_a_migration_is_named(db):
     ]
 
 
-def test_a_row_the_database_refuses_is_a_clear_409_not_a_500(app, db, build, monkeypatch):
+def test_a_row_the_database_refuses_fails_the_import_job_clearly(app, db, build, monkeypatch):
     """A code in codes.py that no migration added passes the importer's checks; the
-    database's CHECK refuses the row when the import is confirmed, and the coordinator gets
-    the 409 page, with nothing saved."""
+    database's CHECK refuses the row when the import is applied, and the import job fails
+    with a message on its page, with nothing saved (docs/rules.md §16.2)."""
     import io
 
+    from placements.models import Job
     from tests.builders import PASSWORD, csv_bytes, site_row
-    from tests.conftest import csrf_token, log_in
+    from tests.conftest import csrf_token, log_in, run_jobs
 
     monkeypatch.setitem(codes.TASK_AREAS, "juggling", "juggling")
     client = app.test_client()
     log_in(client, build.user("coordinator").email, PASSWORD)
     upload = csv_bytes([site_row(site_ref="NEW-1", task_areas="kitchen|juggling")])
-    preview = client.post(
+    checked = client.post(
         "/admin/import",
         data={"csrf_token": csrf_token(client, "/admin/import"), "file": (io.BytesIO(upload), "s.csv")},
         content_type="multipart/form-data",
     )
-    token = re.search(r'name="token" type="hidden" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    run_jobs()
+    preview = client.get(checked.headers["Location"]).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', preview).group(1)
 
     response = client.post(
         "/admin/import/confirm", data={"csrf_token": csrf_token(client, "/admin/import"), "token": token}
     )
+    assert response.status_code == 303
+    run_jobs()
 
-    assert response.status_code == 409
-    assert "Joku muu muutti näitä tietoja" in response.get_data(as_text=True)
+    page = client.get(response.headers["Location"])
+    db.session.expire_all()
+    job = db.session.scalars(select(Job).order_by(Job.id.desc())).first()
+    assert job.status == "failed" and job.error
+    assert page.status_code == 200 and job.error in page.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Site)) == 0

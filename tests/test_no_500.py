@@ -27,7 +27,7 @@ from placements import clock
 from placements.models import Opening, Site, User
 from placements.services import placements as placement_service
 from tests.builders import PASSWORD, csv_bytes, site_row
-from tests.conftest import csrf_token, log_in
+from tests.conftest import csrf_token, log_in, run_jobs
 
 ROLES = ("anonymous", "host", "social_worker", "coordinator")
 MAX_EXAMPLES = 100  # per test and backend; the sweeps before them try every route and field
@@ -437,7 +437,9 @@ def discover_forms(world: World) -> list[PageForm]:
         if role == "coordinator":
             csv_file = _as_stream(_csv_file(site_row(site_ref="NEW-1")))
             upload = {"csrf_token": world.tokens[role], "file": (csv_file, "s.csv")}
-            responses.append(("/admin/import", client.post("/admin/import", data=upload)))
+            queued = client.post("/admin/import", data=upload)
+            run_jobs()  # the check runs as a job; its page carries the confirmation form
+            responses.append(("/admin/import", client.get(queued.headers["Location"])))
         for path, response in responses:
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue

@@ -26,7 +26,7 @@ RESULT_TEMPLATES = {
 WAITING_HINT_SECONDS = 30
 
 
-@bp.get("/<int:job_id>")
+@bp.get("/<id:job_id>")
 @login_required
 def job_page(job_id: int):
     job = jobs.job_for(db.session, current_user, job_id)
@@ -39,7 +39,7 @@ def job_page(job_id: int):
     return render_template("jobs/job.html", job=job, waiting_long=waiting > WAITING_HINT_SECONDS)
 
 
-@bp.get("/<int:job_id>/progress")
+@bp.get("/<id:job_id>/progress")
 @login_required
 def job_progress(job_id: int):
     """The job's status as JSON, for the page's progress bar."""

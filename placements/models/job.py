@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from placements.codes import JOB_STATUSES
 from placements.models.base import Base, UTCDateTime, one_of, utcnow
-
-JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
 class Job(Base):
