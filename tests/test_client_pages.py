@@ -192,7 +192,7 @@ def test_closing_a_client_asks_first_and_acts_only_when_confirmed(client, db, bu
     assert first.status_code == 200
     html = first.get_data(as_text=True)
     assert "Päätetäänkö asiakkuus" in html and 'name="confirm" value="yes"' in html
-    assert "Sijoitushistoria säilyy tilastoa varten." in html
+    assert "Sijoitushistoria säilyy selvitystä varten." in html
     db.session.expire_all()
     assert db.session.get(Client, person.id).status == "active"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client_closed")) is None
