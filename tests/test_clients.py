@@ -195,12 +195,12 @@ def test_closing_keeps_history_and_refuses_while_placed(client, db, build, worke
     person = build.client(worker)
     opening = build.opening()
     placement = build.placement(person, opening, worker)
-    post(client, f"/clients/{person.code}/close", {}, token_from=f"/clients/{person.code}")
+    post(client, f"/clients/{person.code}/close", {"confirm": "yes"}, token_from=f"/clients/{person.code}")
     db.session.expire_all()
     assert db.session.get(Client, person.id).status == "active"
     placement.status = "cancelled"
     db.session.commit()
-    post(client, f"/clients/{person.code}/close", {}, token_from=f"/clients/{person.code}")
+    post(client, f"/clients/{person.code}/close", {"confirm": "yes"}, token_from=f"/clients/{person.code}")
     db.session.expire_all()
     closed = db.session.get(Client, person.id)
     assert closed.status == "closed" and closed.closed_at is not None

@@ -34,7 +34,11 @@ def scene(build):
     person = build.client(worker)
     build.needs(person, worker)
     placement = build.placement(person, opening, worker)
+    # A client still looking: one proposal per client and opening, so proposals go to this one.
+    searching = build.client(worker)
+    build.needs(searching, worker)
     return {
+        "searching": searching,
         "site": site,
         "opening": opening,
         "host": host,
@@ -192,7 +196,7 @@ def test_nan_and_infinity_are_field_errors_in_every_decimal_field(app, db, scene
                 },
             ),
             worker.post(
-                f"/clients/{person.code}/propose/{opening.id}",
+                f"/clients/{scene['searching'].code}/propose/{opening.id}",
                 data={
                     "csrf_token": csrf_token(worker, f"/clients/{person.code}"),
                     "start_date": "2030-01-07",
@@ -217,7 +221,7 @@ def test_nan_and_infinity_are_field_errors_in_every_decimal_field(app, db, scene
 def test_dates_outside_1900_to_2100_are_field_errors(app, db, scene, day):
     worker, host, coordinator = (as_user(app, scene[r]) for r in ("worker", "host", "coordinator"))
     person, opening = scene["person"], scene["opening"]
-    propose_path = f"/clients/{person.code}/propose/{opening.id}"
+    propose_path = f"/clients/{scene['searching'].code}/propose/{opening.id}"
     proposal = {
         "csrf_token": csrf_token(worker, propose_path),
         "start_date": "2030-01-07",

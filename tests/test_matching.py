@@ -15,6 +15,7 @@ HOME = (64.2222, 27.7278)  # Kajaani centre
 
 @dataclass
 class FakeSite:
+    name: str = "Testikeittiö"
     latitude: float = 64.2300
     longitude: float = 27.7400
     accessibility: tuple = ("step_free_access", "public_transport_nearby")
@@ -163,3 +164,95 @@ def test_distances_are_geodesic_from_home():
 
     matches, _ = run()
     assert matches[0].distance_km == pytest.approx(geodesic(HOME, (64.23, 27.74)).km)
+
+
+# "Why not this one?" names the exact requirement (docs/rules.md §7.8): (opening, needs, expected detail)
+DETAILS = [
+    ({"type": "pay_subsidy"}, {}, ("type", {"type": "pay_subsidy", "wanted": ("rehabilitative_work",)})),
+    ({"status": "paused"}, {}, ("status", {"status": "paused"})),
+    ({"archived_at": NOW}, {}, ("status", {"status": "archived"})),
+    ({"places_external": 5}, {}, ("free_place", {"total": 5})),
+    (
+        {"site": FakeSite(accessibility=("public_transport_nearby",))},
+        {"accessibility": ("step_free_access", "elevator")},
+        ("accessibility", {"missing": ("step_free_access", "elevator")}),
+    ),
+    ({"supports": ("meal_provided",)}, {}, ("supports", {"missing": ("work_instructor",)})),
+    ({"physical_demand": "heavy"}, {}, ("physical_demand", {"demand": "heavy", "limit": "moderate"})),
+    ({"social_intensity": "high"}, {}, ("social_intensity", {"level": "high", "limit": "medium"})),
+    ({"days_per_week_min": 4}, {}, ("schedule", {"days": (4, 3)})),
+    ({"days_per_week_min": 4, "hours_per_day_min": 6}, {}, ("schedule", {"days": (4, 3), "hours": (6, 5)})),
+    ({"languages": ("sv",)}, {}, ("language", {"offered": ("sv",), "own": ("fi",)})),
+    (
+        {"site": FakeSite(accessibility=("step_free_access",))},
+        {"needs_public_transport": True},
+        ("public_transport", {}),
+    ),
+]
+
+
+@pytest.mark.parametrize("opening_changes, needs_changes, detail", DETAILS, ids=[d[2][0] for d in DETAILS])
+def test_why_not_names_the_requirement_and_the_openings_value(opening_changes, needs_changes, detail):
+    opening = replace(FakeOpening(), **opening_changes)
+    assert explain(replace(NEEDS, **needs_changes), opening, home=HOME).details == [detail]
+
+
+def test_why_not_gives_the_distance_and_the_clients_limit():
+    far = FakeOpening(site=FakeSite(latitude=64.52, longitude=27.74, accessibility=("step_free_access",)))
+    (code, values), *_ = explain(NEEDS, far, home=HOME).details
+    assert code == "distance" and values["limit"] == 20
+    assert values["km"] == pytest.approx(33.2, abs=0.1)  # geodesic, to a tenth of a kilometre
+
+
+def test_why_not_lists_every_failed_requirement_in_filter_order():
+    opening = FakeOpening(languages=("sv",), type="pay_subsidy", physical_demand="heavy")
+    assert [code for code, _ in explain(NEEDS, opening, home=HOME).details] == [
+        "type",
+        "physical_demand",
+        "language",
+    ]
+
+
+def test_why_not_choices_are_grouped_by_municipality_and_can_be_narrowed():
+    from placements.services.matching import why_not_choices
+
+    @dataclass
+    class Site:
+        name: str
+        municipality_code: str
+
+    @dataclass
+    class Opening:
+        id: int
+        title: str
+        site: Site
+
+    openings = [
+        Opening(1, "Puutyöt", Site("Verstas", "765")),
+        Opening(2, "Keittiö", Site("Tupa", "205")),
+        Opening(3, "Siivous", Site("Aamu", "205")),
+        Opening(4, "Kahvila", Site("Kulma", "105")),
+    ]
+    names = {"205": "Kajaani", "765": "Sotkamo", "105": "Hyrynsalmi"}
+    groups = why_not_choices(openings, names)
+    assert [g.name for g in groups] == ["Hyrynsalmi", "Kajaani", "Sotkamo"]
+    assert [o.id for o in groups[1].openings] == [3, 2]  # by site name within the municipality
+    assert [(g.name, [o.id for o in g.openings]) for g in why_not_choices(openings, names, "KEITT")] == [
+        ("Kajaani", [2])
+    ]
+    assert [g.name for g in why_not_choices(openings, names, "sotkamo")] == ["Sotkamo"]
+    assert why_not_choices(openings, names, "ei ole") == []
+
+
+def test_map_markers_of_the_matches_follow_the_one_availability_rule():
+    """docs/rules.md §8.6: free and fresh → f; stale (even with a free place) → s; full → x."""
+    from placements.services.matching import site_markers
+
+    fresh = FakeOpening()
+    stale = FakeOpening(last_confirmed_at=NOW - timedelta(days=61), site=FakeSite(latitude=64.3))
+    full = FakeOpening(places_external=5, site=FakeSite(latitude=64.4))
+    for opening, site_id in ((fresh, 1), (stale, 2), (full, 3)):
+        opening.site_id = site_id
+    matches, _ = run(openings=[fresh, stale, full], include_full=True)
+    states = {m[2]: m[3] for m in site_markers(matches, now=NOW, stale_after_days=60)}
+    assert states == {1: "f", 2: "s", 3: "x"}

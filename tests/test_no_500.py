@@ -200,6 +200,10 @@ def world(app, db, build):
     placement_service.accept(db.session, started, host, now=clock.now())
     db.session.commit()
     build.client(other_worker)
+    # The client whose pages are swept is still looking: it has no proposal at the opening,
+    # so its proposal page shows the form (one open proposal per client and opening).
+    searching = build.client(worker)
+    build.needs(searching, worker)
     clients, tokens = {}, {}
     for role, user in (("anonymous", None), ("host", host), ("social_worker", worker), ("coordinator", coordinator)):
         test_client = app.test_client()
@@ -213,7 +217,7 @@ def world(app, db, build):
         "placement_id": placement.id,
         "user_id": other_worker.id,
         "organisation_id": site.organisation_id,
-        "code": client.code,
+        "code": searching.code,
         "service_id": opening.uuid,
     }
     acting = {host.id, worker.id, coordinator.id}

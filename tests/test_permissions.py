@@ -73,6 +73,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("catalogue.opening_archive", "POST"): COORDINATOR,
     # Clients: only social workers, and only their own or shared clients (tested apart).
     ("clients.client_list", "GET"): {"social_worker"},
+    ("clients.client_list", "POST"): {"social_worker"},
     ("clients.client_new", "GET"): {"social_worker"},
     ("clients.client_new", "POST"): {"social_worker"},
     ("clients.client_page", "GET"): {"social_worker"},

@@ -17,13 +17,25 @@ from placements import codes
 from placements.web.forms import BoundedDateField, FiniteDecimalField, Form, MultiCheckboxField, choices
 
 
+def choose_first(pairs) -> list:
+    """Choices that start with an empty "Choose…": nothing is chosen for the user where a
+    default would be a guess (docs/rules.md §6.2)."""
+    return choices([("", _l("Choose…")), *(pairs.items() if isinstance(pairs, dict) else pairs)])
+
+
 class ClientForm(Form):
-    municipality_code = SelectField(_l("Municipality of residence"))
+    municipality_code = SelectField(
+        _l("Municipality of residence"), validators=[DataRequired(message=_l("Choose a municipality."))]
+    )
     home_postal_code = StringField(
         _l("Home postal code"),
         validators=[Optional(), Regexp(r"^\d{5}$", message=_l("A postal code has five digits."))],
     )
-    age_band = SelectField(_l("Age group"), choices=choices(codes.AGE_BANDS))
+    age_band = SelectField(
+        _l("Age group"),
+        choices=choose_first(codes.AGE_BANDS),
+        validators=[DataRequired(message=_l("Choose an age group."))],
+    )
     gender = SelectField(_l("Gender (optional)"), choices=choices(codes.GENDERS), default="unknown")
     shared_with = MultiCheckboxField(_l("Share with colleagues"), coerce=int)
     submit = SubmitField(_l("Save"))
@@ -62,7 +74,9 @@ class NeedsForm(Form):
     )
     earliest_start = BoundedDateField(_l("Can start at the earliest"), validators=[Optional()])
     note = TextAreaField(
-        _l("Note (seen only by the client's own social worker)"), validators=[Optional(), Length(max=2000)]
+        _l("Note (seen only by the client's own social worker)"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 6},
     )
     submit = SubmitField(_l("Save needs"))
 
@@ -91,5 +105,14 @@ class ProposeForm(Form):
     hours_per_day = FiniteDecimalField(
         _l("Agreed hours a day"), places=1, validators=[InputRequired(), NumberRange(min=0.5, max=24)]
     )
-    note_for_host = TextAreaField(_l("Note for the site host (optional)"), validators=[Optional(), Length(max=1000)])
+    note_for_host = TextAreaField(
+        _l("Note for the site host (optional)"), validators=[Optional(), Length(max=1000)], render_kw={"rows": 5}
+    )
     submit = SubmitField(_l("Propose the placement"))
+
+
+class ClientSearchForm(Form):
+    """The client list's code search. It is posted, never put in the address: client codes
+    stay out of query strings (docs/rules.md §6.9, §6.11)."""
+
+    code = StringField(_l("Client code or part of it"), validators=[Optional(), Length(max=20)])

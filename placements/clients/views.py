@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from placements import clock, permissions
 from placements.catalogue.maps import build_map
 from placements.clients import bp
-from placements.clients.forms import ClientForm, NeedsForm, ProposeForm
+from placements.clients.forms import ClientForm, ClientSearchForm, NeedsForm, ProposeForm, choose_first
 from placements.extensions import db
-from placements.models import Client, Opening, Placement
+from placements.models import Client, Opening
 from placements.permissions import SOCIAL_WORKER
 from placements.services import clients as client_service
 from placements.services import matching, reference
@@ -32,7 +32,7 @@ def client_or_404(code: str) -> Client:
 
 def _client_form(client: Client | None) -> ClientForm:
     form = ClientForm(obj=client)
-    form.municipality_code.choices = choices(reference.municipality_names(db.session))
+    form.municipality_code.choices = choose_first(reference.municipality_names(db.session))
     workers = client_service.colleagues(db.session, current_user)
     form.shared_with.choices = choices((w.id, f"{w.name} ({w.email})") for w in workers)
     if request.method == "GET" and client is not None:
@@ -54,20 +54,63 @@ def _audit_read(action: str, client: Client, purpose: str = "client work") -> No
     audit_event(action, object_type="client", object_id=client.id, client_code=client.code, purpose=purpose)
 
 
-@bp.get("")
+LIST_STATE_LABELS = {
+    "active": _l("Active, no placement"),
+    "waiting": _l("Waiting for an answer"),
+    "placed": _l("Placed"),
+    "closed": _l("Closed"),
+}
+LIST_SORT_LABELS = {
+    "changed": _l("Last change, newest first"),
+    "created": _l("Created, newest first"),
+    "code": _l("Client code"),
+}
+CONFIRMED = "yes"
+
+
+def _list_filters() -> tuple[str | None, str, list[str]]:
+    """The list's status and order from the address; an unknown value is explained and ignored."""
+    problems = []
+    state = request.args.get("status", "") or None
+    if state is not None and state not in client_service.LIST_STATES:
+        problems.append(_("Unknown status filter: showing clients of every status."))
+        state = None
+    sort = request.args.get("sort", "") or "changed"
+    if sort not in client_service.LIST_SORTS:
+        problems.append(_("Unknown order: sorted by last change."))
+        sort = "changed"
+    return state, sort, problems
+
+
+@bp.route("", methods=["GET", "POST"])
 @roles_required(SOCIAL_WORKER)
 def client_list():
-    clients = db.session.scalars(client_service.visible_clients_query(current_user)).all()
+    """The worker's clients: status and order in the address (GET), the code search posted
+    so that no client code reaches an address or a log (docs/rules.md §6.9, §6.11)."""
+    state, sort, problems = _list_filters()
+    search = ClientSearchForm()
+    code = ""
+    if request.method == "POST":
+        if search.validate_on_submit():
+            code = (search.code.data or "").strip()
+        else:
+            problems.extend(error for errors in search.errors.values() for error in errors)
+    rows = client_service.client_rows(db.session, current_user, code=code, state=state, sort=sort)
     audit_event("client_list_viewed", object_type="client", purpose="client work")
-    ids = [c.id for c in clients]
-    current = {}
-    if ids:
-        open_placements = select(Placement).where(
-            Placement.client_id.in_(ids), Placement.status.in_(("proposed", "active"))
-        )
-        for placement in db.session.scalars(open_placements.order_by(Placement.id)):
-            current.setdefault(placement.client_id, []).append(placement)
-    return render_template("clients/list.html", clients=clients, current=current)
+    if code and len(rows) == 1:
+        return redirect(url_for("clients.client_page", code=rows[0].client.code), code=303)
+    page = render_template(
+        "clients/list.html",
+        rows=rows,
+        search=search,
+        code=code,
+        state=state,
+        sort=sort,
+        problems=problems,
+        states=LIST_STATE_LABELS,
+        sorts=LIST_SORT_LABELS,
+    )
+    return page, 400 if problems else 200
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -92,7 +135,10 @@ def client_page(code: str):
     needs = client_service.current_needs(db.session, client, current_user)
     history = client_service.client_placements(db.session, client, current_user)
     is_owner = permissions.can_share_client(current_user, client)
-    return render_template("clients/detail.html", client=client, needs=needs, placements=history, is_owner=is_owner)
+    notices = client_service.placement_notices(history, clock.today())
+    return render_template(
+        "clients/detail.html", client=client, needs=needs, placements=history, notices=notices, is_owner=is_owner
+    )
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
@@ -112,10 +158,21 @@ def client_edit(code: str):
 @bp.post("/<code>/close")
 @roles_required(SOCIAL_WORKER)
 def client_close(code: str):
+    """Closing asks first: without the confirmation step's ``confirm=yes`` the answer is that
+    step and nothing changes (docs/rules.md §6.7, §11.10)."""
     client = client_or_404(code)
+    if client.status == "closed":
+        return redirect(url_for("clients.client_page", code=client.code), code=303)
+    if request.form.get("confirm") != CONFIRMED:
+        open_placements = [
+            p
+            for p in client_service.client_placements(db.session, client, current_user)
+            if p.status not in client_service.FINISHED_PLACEMENT_STATUSES
+        ]
+        return render_template("clients/confirm_close.html", client=client, open_placements=open_placements)
     if attempt(lambda: client_service.close_client(db.session, client, current_user)):
         flash(_("The client was closed. The history stays for the survey."), "success")
-    return redirect(url_for("clients.client_page", code=client.code))
+    return redirect(url_for("clients.client_page", code=client.code), code=303)
 
 
 @bp.post("/<code>/reopen")
@@ -168,24 +225,24 @@ def matches(code: str):
     point = (home.latitude, home.longitude)
     view = matching.NeedsView.of(current)
     stale_after_days = current_app.config["STALE_AFTER_DAYS"]
+    now = clock.now()
     results = matching.run(
-        db.session, view, point, now=clock.now(), stale_after_days=stale_after_days, include_full=include_full
+        db.session, view, point, now=now, stale_after_days=stale_after_days, include_full=include_full
     )
     why = None
+    narrowing = request.args.get("narrow") == "1"
     why_id = request.args.get("why", type=id_value)
-    if why_id:
+    if why_id and not narrowing:
         opening = db.session.get(Opening, why_id)
         if opening is not None:
             why = matching.explain(view, opening, home=point, include_full=include_full)
-    region = matching.region_openings(db.session, point)
-    markers = [[home.latitude, home.longitude, 0, "h", _("Client's approximate home")]]
+    words = request.args.get("find", "")[:100]
+    region = matching.why_not_choices(
+        matching.region_openings(db.session, point), reference.municipality_names(db.session), words
+    )
     shown = results[: matching.REASONED]
-    seen = set()
-    for evaluation in shown:
-        site = evaluation.opening.site
-        if site.id not in seen:
-            seen.add(site.id)
-            markers.append([site.latitude, site.longitude, site.id, "x" if evaluation.waiting_list else "f", site.name])
+    markers = [[home.latitude, home.longitude, 0, "h", _("Client's approximate home")]]
+    markers += [list(marker) for marker in matching.site_markers(shown, now=now, stale_after_days=stale_after_days)]
     tiles = current_app.config["MAP_TILES_URL"], current_app.config["MAP_TILES_ATTRIBUTION"]
     the_map = build_map(*tiles, center=point, zoom=9)
     return render_template(
@@ -197,7 +254,12 @@ def matches(code: str):
         include_full=include_full,
         home=home,
         why=why,
+        why_id=why_id,
+        words=words,
         region=region,
+        taken=client_service.open_placement_openings(db.session, client, current_user),
+        municipalities=reference.municipality_names(db.session),
+        today=clock.today(),
         map=the_map,
         markers=markers,
     )
@@ -225,6 +287,12 @@ def propose(code: str, opening_id: int):
     if opening is None or opening.archived_at is not None:
         flash(_("The opening is no longer in the registry."), "error")
         return redirect(url_for("clients.matches", code=client.code))
+    if request.method == "GET" and opening.id in client_service.open_placement_openings(
+        db.session, client, current_user
+    ):
+        # Already proposed or placed here: no second proposal is offered; the service refuses
+        # one that is posted anyway (docs/rules.md §5.2).
+        return render_template("clients/propose.html", client=client, opening=opening, form=None, already=True)
     form = ProposeForm()
     if request.method == "GET":
         _proposal_defaults(form, opening, client_service.current_needs(db.session, client, current_user))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from placements import clock, permissions
@@ -304,6 +304,125 @@ def visible_clients_query(user: User):
     shared = select(client_shares.c.client_id).where(client_shares.c.user_id == user.id)
     mine = or_(Client.owner_id == user.id, Client.id.in_(shared))
     return select(Client).where(mine).order_by(Client.status, Client.created_at.desc())
+
+
+# --- the worker's client list (docs/rules.md §6.11) ----------------------------------------------
+
+# A placement in one of these states is over; any other state (proposed, agreed, active …) is open.
+FINISHED_PLACEMENT_STATUSES = ("declined", "cancelled", "ended")
+# Where a client stands, for the list's status filter; each client is in exactly one.
+LIST_STATES = ("active", "waiting", "placed", "closed")
+LIST_SORTS = ("changed", "created", "code")
+
+
+@dataclass(frozen=True)
+class PlacementNotice:
+    """A placement as the worker needs to see it beside the client: ``waiting`` for the host's
+    answer (``days`` since the proposal), ``current`` (agreed or under way) or ``declined``."""
+
+    placement: Placement
+    kind: str
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    client: Client
+    state: str
+    changed_at: datetime
+    notices: tuple[PlacementNotice, ...]
+
+
+def placement_notices(placements: list[Placement], today: date) -> tuple[PlacementNotice, ...]:
+    """Every open placement (waiting for an answer, or current); when there is none and the
+    newest placement was declined, that one with its reason (docs/rules.md §6.11)."""
+    ordered = sorted(placements, key=lambda p: p.id)
+    notices = []
+    for placement in ordered:
+        if placement.status in FINISHED_PLACEMENT_STATUSES:
+            continue
+        if placement.status == "proposed":
+            proposed_on = placement.proposed_at.astimezone(clock.HELSINKI).date()
+            notices.append(PlacementNotice(placement, "waiting", max((today - proposed_on).days, 0)))
+        else:
+            notices.append(PlacementNotice(placement, "current"))
+    if not notices and ordered and ordered[-1].status == "declined":
+        notices.append(PlacementNotice(ordered[-1], "declined"))
+    return tuple(notices)
+
+
+def list_state(client: Client, notices: tuple[PlacementNotice, ...]) -> str:
+    """closed; placed (an open placement that is not only proposed); waiting (a proposal
+    without an answer); else active."""
+    if client.status == "closed":
+        return "closed"
+    kinds = {notice.kind for notice in notices}
+    if "current" in kinds:
+        return "placed"
+    if "waiting" in kinds:
+        return "waiting"
+    return "active"
+
+
+def client_rows(
+    session: Session, user: User, *, code: str = "", state: str | None = None, sort: str = "changed"
+) -> list[ClientRow]:
+    """The worker's clients for the list: those whose code contains ``code`` (any case, with
+    or without the dashes), in ``state`` when given, sorted by last change (newest first),
+    by creation (newest first) or by code. The last change is the latest of the client's
+    creation, closing, needs saves and placement changes (docs/rules.md §6.11)."""
+    if state is not None and state not in LIST_STATES:
+        raise ValueError(state)
+    if sort not in LIST_SORTS:
+        raise ValueError(sort)
+    clients = list(session.scalars(visible_clients_query(user)))
+    wanted = re.sub(r"[^0-9A-Z]", "", code.upper())
+    if wanted:
+        clients = [c for c in clients if wanted in c.code.replace("-", "")]
+    ids = [c.id for c in clients]
+    placements: dict[int, list[Placement]] = {}
+    needs_saved: dict[int, datetime] = {}
+    if ids:
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            for placement in session.scalars(select(Placement).where(Placement.client_id.in_(chunk))):
+                placements.setdefault(placement.client_id, []).append(placement)
+            latest = select(Needs.client_id, func.max(Needs.created_at)).where(Needs.client_id.in_(chunk))
+            needs_saved.update(
+                {client_id: moment for client_id, moment in session.execute(latest.group_by(Needs.client_id))}
+            )
+    today = clock.today()
+    rows = []
+    for client in clients:
+        own = placements.get(client.id, [])
+        notices = placement_notices(own, today)
+        moments = [client.created_at, client.closed_at, needs_saved.get(client.id)]
+        moments += [moment for p in own for moment in (p.proposed_at, p.decided_at, p.updated_at)]
+        changed = max(_aware(m) for m in moments if m is not None)
+        row = ClientRow(client, list_state(client, notices), changed, notices)
+        if state is None or row.state == state:
+            rows.append(row)
+    if sort == "code":
+        rows.sort(key=lambda r: r.client.code)
+    elif sort == "created":
+        rows.sort(key=lambda r: (_aware(r.client.created_at), r.client.id), reverse=True)
+    else:
+        rows.sort(key=lambda r: (r.changed_at, r.client.id), reverse=True)
+    return rows
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC from an aggregate; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def open_placement_openings(session: Session, client: Client, user: User) -> set[int]:
+    """The openings where the client already has an open placement (proposed, agreed or under
+    way): "Propose a placement" is not offered there (docs/rules.md §5.2)."""
+    require_reader(user, client)
+    query = select(Placement.opening_id).where(
+        Placement.client_id == client.id, Placement.status.not_in(FINISHED_PLACEMENT_STATUSES)
+    )
+    return set(session.scalars(query))
 
 
 def purge_closed(session: Session, user, *, older_than_days: int, now: datetime | None = None) -> int:

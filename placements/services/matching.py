@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager
 from placements import geo
 from placements.models import Opening, Site
 from placements.models.site import count_free_places
+from placements.services import catalogue
 
 DEMAND_ORDER = {"light": 0, "moderate": 1, "heavy": 2}
 INTENSITY_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -74,6 +75,7 @@ class Evaluation:
     failed: list[str] = field(default_factory=list)
     score: int = 0
     reasons: list[tuple[str, dict]] = field(default_factory=list)  # (reason code, values)
+    details: list[tuple[str, dict]] = field(default_factory=list)  # (failed filter, what it compared)
     waiting_list: bool = False
     _geodesic: float | None = None
 
@@ -96,6 +98,12 @@ class CandidateSite:
     latitude: float
     longitude: float
     accessibility: tuple[str, ...]
+    street_address: str = ""
+    postal_code: str = ""
+    municipality_code: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
     archived_at: datetime | None = None
 
 
@@ -220,9 +228,96 @@ def match_openings(
 
 
 def explain(needs: NeedsView, opening: Opening, *, home: tuple[float, float], include_full: bool = False) -> Evaluation:
-    """Why (not) this opening: the failed filters, for "why not this one?"."""
+    """Why (not) this opening: each failed filter with the values it compared, for "why not
+    this one?" (docs/rules.md §7.8)."""
     failed, estimate = _failures(needs, opening, home, include_full)
-    return Evaluation(opening, home, estimate, failed)
+    evaluation = Evaluation(opening, home, estimate, failed)
+    evaluation.details = [(code, _detail(code, needs, evaluation)) for code in failed]
+    return evaluation
+
+
+def _detail(code: str, needs: NeedsView, evaluation: Evaluation) -> dict:
+    """What a failed filter compared: the opening's value and the client's requirement, as
+    codes and numbers; the page words them in the user's language (docs/rules.md §7.8)."""
+    opening, site = evaluation.opening, evaluation.opening.site
+    if code == "type":
+        return {"type": opening.type, "wanted": tuple(needs.wanted_types)}
+    if code == "status":
+        archived = opening.archived_at is not None or site.archived_at is not None
+        return {"status": "archived" if archived else opening.status}
+    if code == "free_place":
+        return {"total": opening.places_total}
+    if code == "accessibility":
+        return {"missing": tuple(c for c in needs.accessibility if c not in site.accessibility)}
+    if code == "supports":
+        return {"missing": tuple(c for c in needs.supports if c not in opening.supports)}
+    if code == "physical_demand":
+        return {"demand": opening.physical_demand, "limit": needs.max_physical_demand}
+    if code == "social_intensity":
+        return {"level": opening.social_intensity, "limit": needs.max_social_intensity}
+    if code == "schedule":
+        detail = {}
+        if opening.days_per_week_min > needs.days_per_week:
+            detail["days"] = (opening.days_per_week_min, needs.days_per_week)
+        if opening.hours_per_day_min > needs.hours_per_day:
+            detail["hours"] = (opening.hours_per_day_min, needs.hours_per_day)
+        return detail
+    if code == "distance":
+        return {"km": round(evaluation.distance_km, 1), "limit": needs.max_travel_km}
+    if code == "language":
+        return {"offered": tuple(opening.languages), "own": tuple(needs.languages)}
+    return {}  # public_transport: the requirement is the whole story
+
+
+def site_markers(
+    evaluations: Iterable[Evaluation], *, now: datetime, stale_after_days: int
+) -> list[tuple[float, float, int, str, str]]:
+    """One marker per site of the shown matches, in the availability state of the one rule
+    of docs/rules.md §8.6 (``catalogue.availability``) decided from the openings shown for it,
+    as the map page decides it: ``f`` free and fresh, ``s`` stale, ``x`` full or paused."""
+    sites: dict[int, tuple[object, list[bool], list[bool]]] = {}
+    for evaluation in evaluations:
+        opening = evaluation.opening
+        stale = opening.last_confirmed_at < now - timedelta(days=stale_after_days)
+        site, fresh_free, stales = sites.setdefault(opening.site_id, (opening.site, [], []))
+        fresh_free.append(catalogue.offers_fresh_free_place(opening, stale))
+        stales.append(stale)
+    return [
+        (
+            site.latitude,
+            site.longitude,
+            site_id,
+            catalogue.availability(free_and_fresh=any(free), stale=any(stale)),
+            site.name,
+        )
+        for site_id, (site, free, stale) in sites.items()
+    ]
+
+
+@dataclass
+class MunicipalityGroup:
+    name: str
+    openings: list
+
+
+def why_not_choices(
+    openings: Iterable[Opening], municipality_names: dict[str, str], words: str = ""
+) -> list[MunicipalityGroup]:
+    """The openings of "why not this one?" grouped by the site's municipality (groups by name,
+    openings by site name and title), narrowed to those whose site, title or municipality
+    contains ``words`` (case-insensitive) when given (docs/rules.md §7.8)."""
+    wanted = words.casefold().strip()
+    groups: dict[str, list] = {}
+    for opening in openings:
+        municipality = municipality_names.get(opening.site.municipality_code, opening.site.municipality_code)
+        text = f"{opening.site.name} {opening.title} {municipality}".casefold()
+        if wanted and wanted not in text:
+            continue
+        groups.setdefault(municipality, []).append(opening)
+    return [
+        MunicipalityGroup(name, sorted(items, key=lambda o: (o.site.name.casefold(), o.title.casefold(), o.id)))
+        for name, items in sorted(groups.items(), key=lambda item: item[0].casefold())
+    ]
 
 
 def candidate_query(needs: NeedsView, home: tuple[float, float], *, include_full: bool = False):
@@ -265,7 +360,19 @@ CANDIDATE_COLUMNS = (
     Opening.last_confirmed_at,
     Opening.archived_at,
 )
-SITE_COLUMNS = (Site.name, Site.latitude, Site.longitude, Site.accessibility)
+SITE_COLUMNS = (
+    Site.name,
+    Site.latitude,
+    Site.longitude,
+    Site.accessibility,
+    # The address and contacts, so a printed matches page can be handed to the client.
+    Site.street_address,
+    Site.postal_code,
+    Site.municipality_code,
+    Site.contact_name,
+    Site.contact_phone,
+    Site.contact_email,
+)
 
 
 def load_candidates(session, query) -> list[Candidate]:
@@ -273,8 +380,7 @@ def load_candidates(session, query) -> list[Candidate]:
     size = len(CANDIDATE_COLUMNS)
     candidates = []
     for row in session.execute(query):
-        name, latitude, longitude, accessibility = row[size:]
-        site = CandidateSite(row[1], name, latitude, longitude, accessibility)
+        site = CandidateSite(row[1], *row[size:])
         candidates.append(Candidate(*row[:size], site=site))
     return candidates
 
@@ -297,7 +403,8 @@ def run(
 
 
 def region_openings(session, home: tuple[float, float], limit: int = 300) -> list[Opening]:
-    """Live openings nearest the home, for the "why not this one?" choice."""
+    """The live openings nearest the home, for the "why not this one?" choice (grouped for
+    the page by ``why_not_choices``)."""
     scale = math.cos(math.radians(home[0]))
     nearness = (Site.latitude - home[0]) * (Site.latitude - home[0]) + (Site.longitude - home[1]) * (
         Site.longitude - home[1]
