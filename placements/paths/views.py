@@ -105,7 +105,7 @@ def client_path(client: Client) -> dict:
     }
 
 
-def queue_choice(client: Client, opening: Opening) -> str | None:
+def queue_choice(client: Client, opening) -> str | None:
     """On the matches page: "queued" when the client waits there, "can" when the opening
     cannot take the client now (so a queue makes sense), else None."""
     if not permissions.can_read_client(current_user, client) or client.status != "active":
@@ -115,7 +115,9 @@ def queue_choice(client: Client, opening: Opening) -> str | None:
         cache[client.id] = queue.queued_opening_ids(db.session, client, current_user)
     if opening.id in cache[client.id]:
         return "queued"
-    return "can" if queue.can_queue_at(opening, clock.today()) else None
+    if "accepting_later" not in g:
+        g.accepting_later = queue.accepting_later(db.session, clock.today())
+    return "can" if queue.queueable(opening, g.accepting_later) else None
 
 
 def host_queues() -> list:

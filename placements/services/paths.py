@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from placements import formats, permissions
@@ -281,32 +281,41 @@ def _mine(user: User):
 def attention(session: Session, user: User, *, today: date, now: datetime) -> list[Attention]:
     """What needs the worker's attention across their active clients (docs/rules.md §18.6).
 
-    One query per kind of line, whatever the number of clients. Queue positions that moved
-    are marked seen once shown. Audited as one read (``attention_viewed``)."""
+    One query per kind of line, whatever the number of clients, reading plain rows. Queue
+    positions that moved are marked seen once shown. Audited as one read
+    (``attention_viewed``)."""
+    from placements.models import Site
+    from placements.services import queue
+
     permissions.require(permissions.can_create_clients(user), object_type="client")
     mine = _mine(user)
     client_ids = select(Client.id).where(mine)
     items: list[Attention] = []
 
-    def where(code: str) -> str:
-        return f"/clients/{code}"
+    def placement_rows(*conditions):
+        return session.execute(
+            select(
+                Placement.id,
+                Placement.client_id,
+                Placement.proposed_at,
+                Placement.start_date,
+                Placement.planned_end,
+                Client.code,
+                Opening.title,
+                Site.name,
+            )
+            .join(Client, Client.id == Placement.client_id)
+            .join(Opening, Opening.id == Placement.opening_id)
+            .join(Site, Site.id == Opening.site_id)
+            .where(mine, *conditions)
+            .order_by(Placement.proposed_at, Placement.id)
+        ).all()
 
     # Proposals waiting for the host, with the days they have waited.
-    for p, code in session.execute(
-        select(Placement, Client.code)
-        .join(Client, Client.id == Placement.client_id)
-        .where(mine, Placement.status == "proposed")
-        .options(joinedload(Placement.opening).joinedload(Opening.site))
-        .order_by(Placement.proposed_at)
-    ):
+    for row in placement_rows(Placement.status == "proposed"):
+        days = (today - row.proposed_at.date()).days
         items.append(
-            Attention(
-                "waiting",
-                code,
-                f"/placements/{p.id}",
-                days=(today - p.proposed_at.date()).days,
-                title=f"{p.opening.title}, {p.opening.site.name}",
-            )
+            Attention("waiting", row.code, f"/placements/{row.id}", days=days, title=f"{row.title}, {row.name}")
         )
 
     # Declined proposals whose notice the worker has not read.
@@ -320,15 +329,23 @@ def attention(session: Session, user: User, *, today: date, now: datetime) -> li
         .order_by(Notification.created_at)
     ):
         p = json.loads(params or "{}")
-        items.append(
-            Attention(
-                "declined", code or "", f"/notifications/{n_id}", title=f"{p.get('opening', '')}, {p.get('site', '')}"
-            )
-        )
+        title = f"{p.get('opening', '')}, {p.get('site', '')}"
+        items.append(Attention("declined", code or "", f"/notifications/{n_id}", title=title))
 
-    # Plans: the newest entry per client.
+    # The newest plan of each client.
     latest_ids = select(func.max(PlanEntry.id)).where(PlanEntry.client_id.in_(client_ids)).group_by(PlanEntry.client_id)
-    plans = {plan.client_id: plan for plan in session.scalars(select(PlanEntry).where(PlanEntry.id.in_(latest_ids)))}
+    plans = {
+        row.client_id: row
+        for row in session.execute(
+            select(
+                PlanEntry.client_id,
+                PlanEntry.next_step,
+                PlanEntry.next_step_on,
+                PlanEntry.review_on,
+                PlanEntry.created_at,
+            ).where(PlanEntry.id.in_(latest_ids))
+        )
+    }
 
     def has_next_step(client_id: int) -> bool:
         plan = plans.get(client_id)
@@ -336,35 +353,26 @@ def attention(session: Session, user: User, *, today: date, now: datetime) -> li
             plan is not None and bool(plan.next_step) and plan.next_step_on is not None and plan.next_step_on >= today
         )
 
+    # Starts and planned ends within 14 days without a next step.
     horizon = today + timedelta(days=AHEAD_DAYS)
-    for p, code in session.execute(
-        select(Placement, Client.code)
-        .join(Client, Client.id == Placement.client_id)
-        .where(
-            mine,
-            Placement.status == "active",
-            or_(
-                Placement.start_date.between(today, horizon),
-                Placement.planned_end.between(today, horizon),
-            ),
-        )
-        .options(joinedload(Placement.opening).joinedload(Opening.site))
-        .order_by(Placement.start_date)
+    for row in placement_rows(
+        Placement.status == "active",
+        or_(Placement.start_date.between(today, horizon), Placement.planned_end.between(today, horizon)),
     ):
-        if has_next_step(p.client_id):
+        if has_next_step(row.client_id):
             continue
-        starting = today <= p.start_date <= horizon
+        starting = today <= row.start_date <= horizon
         items.append(
             Attention(
                 "starting" if starting else "ending",
-                code,
-                f"/clients/{code}/plan",
-                when=p.start_date if starting else p.planned_end,
-                title=f"{p.opening.title}, {p.opening.site.name}",
+                row.code,
+                f"/clients/{row.code}/plan",
+                when=row.start_date if starting else row.planned_end,
+                title=f"{row.title}, {row.name}",
             )
         )
 
-    # Plan reviews due within the horizon (or past), KTT clients at least every six months.
+    # Plan reviews due within the horizon (or past); KTT clients at least every six months.
     ktt = dict(
         session.execute(
             select(Placement.client_id, func.min(Placement.start_date))
@@ -391,34 +399,45 @@ def attention(session: Session, user: User, *, today: date, now: datetime) -> li
         or_(Placement.proposed_at >= cutoff, Placement.status.in_(("proposed", "active"))),
     )
     first_needs = select(func.min(Needs.created_at)).where(Needs.client_id == Client.id).scalar_subquery()
-    for code, since in session.execute(
-        select(Client.code, first_needs).where(mine, first_needs <= cutoff, ~recent_or_open).order_by(Client.code)
+    for code in session.scalars(
+        select(Client.code).where(mine, first_needs <= cutoff, ~recent_or_open).order_by(Client.code)
     ):
-        items.append(Attention("idle", code, f"/clients/{code}/matches", when=since.date() if since else None))
+        items.append(Attention("idle", code, f"/clients/{code}/matches"))
 
     # Queue entries: places freed, positions that moved, entries to confirm.
-    from placements.services import queue
-
     entries = session.execute(
-        select(QueueEntry, Client.code)
+        select(
+            QueueEntry.id,
+            QueueEntry.opening_id,
+            QueueEntry.status,
+            QueueEntry.seen_position,
+            QueueEntry.confirmed_at,
+            Client.code,
+            Opening.title,
+            Site.name,
+        )
         .join(Client, Client.id == QueueEntry.client_id)
+        .join(Opening, Opening.id == QueueEntry.opening_id)
+        .join(Site, Site.id == Opening.site_id)
         .where(mine, QueueEntry.status.in_(queue.LIVE))
-        .options(joinedload(QueueEntry.opening).joinedload(Opening.site))
-        .order_by(QueueEntry.created_at)
+        .order_by(QueueEntry.created_at, QueueEntry.id)
     ).all()
-    place = queue.positions(session, {e.opening_id for e, _code in entries})
-    for entry, code in entries:
-        title = f"{entry.opening.title}, {entry.opening.site.name}"
-        position = place.get(entry.id)
-        if entry.status == "offered":
-            items.append(Attention("offered", code, f"/clients/{code}", title=title, position=position))
-        elif entry.seen_position is not None and position != entry.seen_position:
-            items.append(
-                Attention("moved", code, f"/clients/{code}", title=title, position=position, was=entry.seen_position)
+    place = queue.positions(session, {row.opening_id for row in entries})
+    confirm_before = now - timedelta(days=queue.CONFIRM_AFTER_DAYS)
+    for row in entries:
+        title, position, link = f"{row.title}, {row.name}", place.get(row.id), f"/clients/{row.code}"
+        if row.status == "offered":
+            items.append(Attention("offered", row.code, link, title=title, position=position))
+        elif row.seen_position is not None and position != row.seen_position:
+            items.append(Attention("moved", row.code, link, title=title, position=position, was=row.seen_position))
+        if row.confirmed_at < confirm_before:
+            items.append(Attention("confirm", row.code, link, title=title, when=row.confirmed_at.date()))
+        if position != row.seen_position:
+            session.execute(
+                update(QueueEntry)
+                .where(QueueEntry.id == row.id)
+                .values(seen_position=position)
+                .execution_options(synchronize_session=False)
             )
-        if queue.needs_confirming(entry, now):
-            items.append(Attention("confirm", code, f"/clients/{code}", title=title, when=entry.confirmed_at.date()))
-        entry.seen_position = position
     audit.record(session, "attention_viewed", user=user, object_type="client", purpose="service path")
-    session.flush()
     return items

@@ -69,6 +69,19 @@ def can_queue_at(opening: Opening, today: date) -> bool:
     )
 
 
+def accepting_later(session: Session, today: date) -> set[int]:
+    """Ids of the openings that take new participants only from a later date."""
+    return set(session.scalars(select(Opening.id).where(Opening.accepting_from > today)))
+
+
+def queueable(opening, later: set[int]) -> bool:
+    """``can_queue_at`` for an opening as the matches page reads it (``matching.Candidate``),
+    given the ids of the openings accepting only later."""
+    if opening.archived_at is not None or opening.site.archived_at is not None:
+        return False
+    return opening.status != "open" or opening.free_places <= 0 or opening.id in later
+
+
 def join(session: Session, client: Client, opening: Opening, user: User, *, now: datetime, today: date) -> QueueEntry:
     _require_reader(user, client)
     problems = {}
