@@ -416,6 +416,15 @@ def test_needs_attention_is_the_workers_home_page(app, db, build, scene, login, 
     assert f'href="/clients/{b.code}/plan"' in home
     assert f'href="/clients/{idle.code}/matches"' in home
 
+    # A declined proposal stays on the list until its notice is opened.
+    declined = build.placement(c, opening, worker)
+    placements.decline(db.session, declined, host, reason="Ryhmä on täynnä keväällä.", now=clock.now())
+    db.session.commit()
+    notice = db.session.scalar(select(Notification).where(Notification.kind == "proposal_declined"))
+    assert f'href="/notifications/{notice.id}"' in client.get("/").get_data(as_text=True)
+    client.get(f"/notifications/{notice.id}")
+    assert f'href="/notifications/{notice.id}"' not in client.get("/").get_data(as_text=True)
+
 
 def test_queue_entries_older_than_90_days_ask_to_be_confirmed_and_moves_are_shown(app, db, build, scene):
     opening, worker, host = scene["opening"], scene["worker"], scene["host"]
@@ -433,3 +442,14 @@ def test_queue_entries_older_than_90_days_ask_to_be_confirmed_and_moves_are_show
         i for i in paths.attention(db.session, worker, today=clock.today(), now=clock.now()) if i.kind == "moved"
     ]
     queue.confirm(db.session, eb, worker, now=clock.now())
+
+
+def test_a_plan_saved_before_the_ktt_start_counts_from_the_start():
+    plan = type("Plan", (), {"review_on": None, "created_at": DAY - timedelta(days=60)})()
+    # Saved 2.10.2026, KTT from 1.12.2026: due 1.6.2027; saved after the start: six months after the save.
+    assert paths.review_due(plan, date(2026, 12, 1)) == date(2027, 6, 1)
+    plan.created_at = DAY + timedelta(days=31)  # 1.1.2027
+    assert paths.review_due(plan, date(2026, 12, 1)) == date(2027, 7, 1)
+    plan.review_on = date(2027, 3, 1)
+    assert paths.review_due(plan, date(2026, 12, 1)) == date(2027, 3, 1)
+    assert paths.review_due(None, None) is None

@@ -114,7 +114,7 @@ def review_due(plan: PlanEntry | None, ktt_since: date | None) -> date | None:
     due = plan.review_on if plan else None
     if ktt_since is not None:
         saved = plan.created_at.date() if plan else None
-        base = max(saved, ktt_since) if saved and saved > ktt_since else (saved or ktt_since)
+        base = max(saved, ktt_since) if saved else ktt_since
         ktt_due = add_months(base, KTT_REVIEW_MONTHS)
         due = min(due, ktt_due) if due else ktt_due
     return due
