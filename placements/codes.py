@@ -285,6 +285,7 @@ AUDIT_ACTIONS = {
     "placement_cancelled": _l("placement cancelled"),
     "placement_ended": _l("placement ended"),
     "plan_saved": _l("plan saved"),
+    "plan_viewed": _l("plan viewed"),
     "path_viewed": _l("service path viewed"),
     "attention_viewed": _l("needs attention list viewed"),
     "queue_joined": _l("client queued"),

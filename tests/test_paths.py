@@ -383,6 +383,11 @@ def test_the_worker_queues_from_the_matches_page_and_the_path_shows_each_step(ap
         token_from=f"/clients/{a.code}/plan",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    viewed = select(func.count()).select_from(AuditEvent).where(AuditEvent.client_code == a.code)
+    assert db.session.scalar(viewed.where(AuditEvent.action == "plan_viewed")) >= 1
+    assert db.session.scalar(viewed.where(AuditEvent.action == "plan_saved")) == 1
+    assert db.session.scalar(viewed.where(AuditEvent.action == "path_viewed")) >= 1
+    assert db.session.scalar(viewed.where(AuditEvent.action == "queue_joined")) == 1
 
     placements.end(
         db.session, held, host, ended_on=clock.today(), end_reason="employed", today=clock.today(), now=clock.now()

@@ -17,6 +17,7 @@ from placements.permissions import SOCIAL_WORKER
 from placements.services import clients as client_service
 from placements.services import paths, queue
 from placements.web.access import roles_required
+from placements.web.auditing import audit_event
 from placements.web.unit_of_work import attempt
 
 
@@ -42,6 +43,9 @@ def plan(code: str):
             flash(_("The plan was saved."), "success")
             return redirect(url_for("clients.client_page", code=client.code))
     history = paths.plan_history(db.session, client, current_user)
+    audit_event(
+        "plan_viewed", object_type="client", object_id=client.id, client_code=client.code, purpose="service path"
+    )
     due = paths.plan_review_due(db.session, client, current_user)
     return render_template("paths/plan.html", client=client, form=form, history=history, due=due)
 

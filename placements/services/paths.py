@@ -10,7 +10,7 @@ audited with the client's code. Plan texts follow the free-text rules (§6.3, §
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -270,7 +270,6 @@ class Attention:
     title: str | None = None
     position: int | None = None
     was: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _mine(user: User):
