@@ -194,6 +194,7 @@ QUEUE_LEAVE_REASONS = {
     "placed": _l("placed"),
     "removed": _l("removed by the worker"),
     "closed": _l("client closed"),
+    "archived": _l("opening archived"),
 }
 
 CAPACITY_EVENT_KINDS = (

@@ -458,3 +458,18 @@ def test_a_plan_saved_before_the_ktt_start_counts_from_the_start():
     plan.review_on = date(2027, 3, 1)
     assert paths.review_due(plan, date(2026, 12, 1)) == date(2027, 3, 1)
     assert paths.review_due(None, None) is None
+
+
+def test_an_archived_openings_queue_empties(db, build, scene):
+    opening, worker = scene["opening"], scene["worker"]
+    a = scene["clients"][0]
+    opening.places_external = 1
+    db.session.commit()
+    entry = _queue(db, a, opening, worker, clock.now())
+    sites.archive_opening(db.session, opening, build.user("coordinator"), expected_version=opening.version)
+    db.session.commit()
+    db.session.refresh(entry)
+    assert (entry.status, entry.left_reason) == ("left", "archived")
+    assert not db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.kind == "queue_place_free")
+    )

@@ -61,7 +61,7 @@ def upgrade():
     sa.Column('left_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('left_reason', sa.String(length=10), nullable=True),
     sa.CheckConstraint("(status = 'left') = (left_at IS NOT NULL)", name=op.f('ck_queue_entries_left_at_matches_status')),
-    sa.CheckConstraint("left_reason IN ('placed', 'removed', 'closed')", name=op.f('ck_queue_entries_left_reason_valid')),
+    sa.CheckConstraint("left_reason IN ('placed', 'removed', 'closed', 'archived')", name=op.f('ck_queue_entries_left_reason_valid')),
     sa.CheckConstraint("status IN ('waiting', 'offered', 'left')", name=op.f('ck_queue_entries_status_valid')),
     sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_queue_entries_client_id_clients')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_queue_entries_created_by_id_users')),

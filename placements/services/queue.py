@@ -5,7 +5,8 @@ from a later date. Position is the order of queueing among the opening's live en
 When a place frees (a placement ends or is cancelled before its start, capacity grows, the
 opening reopens) the responsible worker of the first client still waiting is told, in the
 transaction of that change: ``capacity.record`` calls ``place_may_have_freed``. A client
-leaves every queue when placed anywhere, when closed, or when the worker removes them.
+leaves every queue when placed anywhere, when closed, or when the worker removes them; an
+archived opening's queue empties.
 Queues hold client codes only; hosts see the codes and positions, never needs or plans.
 """
 
@@ -157,6 +158,18 @@ def _leave_all(session: Session, client: Client, reason: str, user, now: datetim
     _leave(session, entries, reason, now)
     for entry in entries:
         _audit(session, "queue_left", user, entry, client.code, f"reason={reason}")
+
+
+def _leave_opening(session: Session, opening: Opening, user, now: datetime) -> None:
+    """An archived opening takes no one: its queue empties (reason ``archived``)."""
+    rows = session.execute(
+        select(QueueEntry, Client.code)
+        .join(Client, Client.id == QueueEntry.client_id)
+        .where(QueueEntry.opening_id == opening.id, QueueEntry.status.in_(LIVE))
+    ).all()
+    _leave(session, [entry for entry, _code in rows], "archived", now)
+    for entry, code in rows:
+        _audit(session, "queue_left", user, entry, code, "reason=archived")
 
 
 def client_closed(session: Session, client: Client, user, *, now: datetime) -> None:
@@ -342,7 +355,10 @@ def place_may_have_freed(session: Session, opening: Opening, before, *, kind: st
         placement = session.get(Placement, placement_id)
         _leave_all(session, placement.client, "placed", user, now)
         return
-    if before is None or opening.archived_at is not None:
+    if before is None:
+        return
+    if opening.archived_at is not None:
+        _leave_opening(session, opening, user, now)
         return
     after = (opening.places_total, opening.places_external, opening.places_taken, opening.status)
     freed = _free(after) - _free(before)
