@@ -158,6 +158,7 @@ NOTIFICATION_KINDS = {
     "clients_transferred": _l("Clients were moved to me or from me"),
     "stale_digest": _l("Weekly reminder of our openings whose data is out of date"),
     "account": _l("My account: set or reset password"),
+    "queue_place_free": _l("A place freed up where my client is first in the queue"),
 }
 # Kinds a user cannot turn off or delay: the mail carries what the user needs to log in.
 ALWAYS_IMMEDIATE = ("account",)
@@ -184,6 +185,19 @@ JOB_STATUSES = ("queued", "running", "done", "failed")
 USER_LANGUAGES = {"fi": "suomi", "en": "English"}
 # Why a set-password link was made: a new account, or a password reset (docs/rules.md §11.8).
 PASSWORD_LINK_PURPOSES = ("invite", "reset")
+
+# Waiting lists (docs/rules.md §18.3): where an entry stands, and why it left.
+QUEUE_STATUSES = {
+    "waiting": _l("waiting"),
+    "offered": _l("told of a free place"),
+    "left": _l("left the queue"),
+}
+QUEUE_LEAVE_REASONS = {
+    "placed": _l("placed"),
+    "removed": _l("removed by the worker"),
+    "closed": _l("client closed"),
+    "archived": _l("opening archived"),
+}
 
 CAPACITY_EVENT_KINDS = (
     "capacity_changed",
@@ -273,6 +287,15 @@ AUDIT_ACTIONS = {
     "placement_declined": _l("placement declined"),
     "placement_cancelled": _l("placement cancelled"),
     "placement_ended": _l("placement ended"),
+    "plan_saved": _l("plan saved"),
+    "plan_viewed": _l("plan viewed"),
+    "path_viewed": _l("service path viewed"),
+    "attention_viewed": _l("needs attention list viewed"),
+    "queue_joined": _l("client queued"),
+    "queue_left": _l("client left a queue"),
+    "queue_confirmed": _l("queue place confirmed"),
+    "queue_offered": _l("queue: worker told of a free place"),
+    "queue_listed": _l("queue listed to the host"),
 }
 
 AUDIT_OBJECTS = {

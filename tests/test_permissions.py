@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from placements import permissions
-from placements.models import AuditEvent, Client, User
+from placements.models import AuditEvent, Client, QueueEntry, User
 from placements.services import jobs, notifications, tokens, users
 from tests.conftest import csrf_token
 
@@ -86,6 +86,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("clients.matches", "GET"): {"social_worker"},
     ("clients.propose", "GET"): {"social_worker"},
     ("clients.propose", "POST"): {"social_worker"},
+    # Service paths (docs/rules.md §18): the client's workers only; hosts see queue codes on /my/sites.
+    ("paths.plan", "GET"): {"social_worker"},
+    ("paths.plan", "POST"): {"social_worker"},
+    ("paths.join_queue", "POST"): {"social_worker"},
+    ("paths.remove_from_queue", "GET"): {"social_worker"},
+    ("paths.remove_from_queue", "POST"): {"social_worker"},
+    ("paths.confirm_queue", "POST"): {"social_worker"},
     # Placements: the client's worker and the host of the opening's organisation.
     ("steps.placement_page", "GET"): {"host", "social_worker"},
     ("steps.accept", "POST"): {"host"},
@@ -114,7 +121,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("inbox.confirm_post", "POST"): EVERYONE,
 }
 # Requests that end what the others need go last, in this order.
-LAST = {"clients.client_close": 1, "catalogue.opening_archive": 2, "catalogue.site_archive": 3, "auth.logout": 4}
+LAST = {
+    "paths.remove_from_queue": 0.5,
+    "clients.client_close": 1,
+    "catalogue.opening_archive": 2,
+    "catalogue.site_archive": 3,
+    "auth.logout": 4,
+}
 
 
 def routes(app) -> list[tuple[str, str, object]]:
@@ -148,6 +161,8 @@ def objects(build):
     person = build.client(worker)
     build.needs(person, worker)
     placement = build.placement(person, site.openings[0], worker)
+    entry = QueueEntry(client_id=person.id, opening_id=site.openings[0].id, created_by_id=worker.id)
+    build.session.add(entry)
     job = jobs.enqueue(build.session, "matrix_example", owner=worker)
     host = build.user("host", organisation=site.organisation, email="matrix-host@example.fi")
     opening = site.openings[0]
@@ -168,6 +183,7 @@ def objects(build):
         "organisation": site.organisation,
         "service_id": site.openings[0].uuid,
         "notification_id": notice.id,
+        "entry_id": entry.id,
         "signed": tokens.confirm_token(opening.id, host.id, opening.last_confirmed_at),
     }
 

@@ -11,7 +11,7 @@ import pytest
 from placements import clock
 from placements.errors import PermissionDenied
 from placements.permissions import SYSTEM
-from placements.services import audit, clients, importer, jobs, placements, sites, users
+from placements.services import audit, clients, importer, jobs, paths, placements, queue, sites, users
 from placements.services.geocoding import Geocoder
 from placements.services.importer import jobs as import_jobs
 from tests.builders import csv_bytes, site_row
@@ -183,6 +183,29 @@ CALLS = {
     "a worker moves clients": lambda s, w: users.transfer_clients(s, w["worker"], w["colleague"], by=w["colleague"]),
     "a worker reads the audit trail": lambda s, w: audit.search_query(w["worker"]),
     "the command line reads the needs": lambda s, w: clients.current_needs(s, w["client"], SYSTEM),
+    "a host saves a client's plan": lambda s, w: paths.save_plan(
+        s,
+        w["client"],
+        w["host"],
+        responsible_worker_id=w["host"].id,
+        goal="Työkokeilu",
+        next_step="",
+        next_step_on=None,
+        review_on=None,
+        today=clock.today(),
+    ),
+    "a colleague not shared with reads a plan": lambda s, w: paths.current_plan(s, w["client"], w["colleague"]),
+    "a coordinator reads a client's path": lambda s, w: paths.timeline(s, w["client"], w["coordinator"]),
+    "a host opens a worker's attention list": lambda s, w: paths.attention(
+        s, w["host"], today=clock.today(), now=clock.now()
+    ),
+    "a colleague not shared with queues a client": lambda s, w: queue.join(
+        s, w["client"], w["opening"], w["colleague"], now=clock.now(), today=clock.today()
+    ),
+    "a host reads a client's queues": lambda s, w: queue.client_queue(
+        s, w["client"], w["host"], today=clock.today(), now=clock.now()
+    ),
+    "a worker lists a host's queues": lambda s, w: queue.host_queues(s, w["worker"], today=clock.today()),
 }
 
 
@@ -197,6 +220,8 @@ def test_the_right_users_are_not_refused(db, world):
     """The same services work for the users the rules allow (the negative tests mean something)."""
     session = db.session
     assert clients.current_needs(session, world["client"], world["worker"]) is not None
+    assert paths.timeline(session, world["client"], world["worker"])
+    assert queue.host_queues(session, world["host"], today=clock.today()) == []
     placements.accept(session, world["proposal"], world["host"], now=clock.now())
     sites.confirm(session, world["opening"], world["host"], expected_version=world["opening"].version)
     assert audit.search_query(world["coordinator"]) is not None

@@ -7,15 +7,21 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from placements import clock, permissions
 from placements.extensions import SUPPORTED_LOCALES, db
 from placements.main import bp
 from placements.services.overview import region_overview
+from placements.services.paths import attention
 from placements.web.redirects import safe_next
 from placements.web.unit_of_work import discard
 
 
 @bp.get("/")
 def index():
+    if permissions.has_role(current_user, permissions.SOCIAL_WORKER):  # "Vaatii huomiota", docs/rules.md §18.6
+        return render_template(
+            "paths/attention.html", items=attention(db.session, current_user, today=clock.today(), now=clock.now())
+        )
     return render_template("main/index.html", overview=region_overview(db.session))
 
 

@@ -7,6 +7,7 @@ from placements.models.geo import Municipality, PostalCode
 from placements.models.job import Job
 from placements.models.notification import Notification, NotificationPreference, OutboxMessage
 from placements.models.organisation import Organisation
+from placements.models.path import PlanEntry, QueueEntry
 from placements.models.placement import Placement
 from placements.models.rate_limit import RateLimitCounter
 from placements.models.site import Opening, Site
@@ -31,7 +32,9 @@ __all__ = [
     "OutboxMessage",
     "PasswordLink",
     "Placement",
+    "PlanEntry",
     "PostalCode",
+    "QueueEntry",
     "RateLimitCounter",
     "Site",
     "User",

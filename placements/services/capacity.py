@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from placements.models import CapacityEvent, Opening
+from placements.services import queue
 
 Snapshot = tuple[int, int, int, str]
 
@@ -46,6 +47,7 @@ def record(
         status_after=status,
     )
     session.add(event)
+    queue.place_may_have_freed(session, opening, before, kind=kind, placement_id=placement_id, user=user, now=now)
     return event
 
 

@@ -20,7 +20,7 @@ from placements import clock, permissions
 from placements.codes import CLIENT_CODE, CLIENT_CODE_ALPHABET
 from placements.errors import Refused
 from placements.models import Client, Municipality, Needs, Placement, PostalCode, User, client_shares
-from placements.services import audit, reference
+from placements.services import audit, queue, reference
 from placements.services.validation import postal_code_problem
 
 # Finnish personal identity code: DDMMYY, century sign (-, +, A–F, or since 2023 also U–Y),
@@ -183,6 +183,7 @@ def close_client(session: Session, client: Client, user: User, now: datetime | N
         message = _("The client has a proposed or active placement. End or cancel it before closing the client.")
         raise Refused({"client": message}, status=409)
     client.status, client.closed_at = "closed", now or clock.now()
+    queue.client_closed(session, client, user, now=client.closed_at)
     _audit(session, "client_closed", user, client)
     session.flush()
 

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "placement_starting": "daily",
         "placement_ending": "daily",
         "clients_transferred": "immediate",
+        "queue_place_free": "immediate",
         "account": "immediate",
     },
     permissions.COORDINATOR: {"account": "immediate"},
@@ -220,6 +221,23 @@ def clients_transferred(session: Session, source: User, target: User, *, count: 
         )
 
 
+def queue_place_free(session: Session, entry, client, worker: User, position: int) -> None:
+    """A place freed at an opening where the client waits first in line: the responsible
+    worker is told (docs/rules.md §18.5)."""
+    opening = entry.opening
+    params = {"opening": opening.title, "site": opening.site.name, "position": position}
+    notify(
+        session,
+        [worker],
+        "queue_place_free",
+        subject_type="opening",
+        subject_id=opening.id,
+        params=params,
+        link=f"/clients/{client.code}",
+        client_code=client.code,
+    )
+
+
 def account_link(session: Session, user: User, *, link: str, expires_at, reset: bool) -> None:
     """The user's own set-password link, by e-mail only (never kept in the inbox)."""
     notify(
@@ -386,6 +404,17 @@ def describe(notification: Notification) -> Text:
                 target=p.get("to"),
             )
         return Text(_("Clients moved"), [line])
+    if kind == "queue_place_free":
+        return Text(
+            _("A place is free: %(where)s", where=where),
+            [
+                _(
+                    "A place freed up in the opening where client %(code)s is first in the queue. "
+                    "Propose a placement if it still suits the client.",
+                    code=code,
+                )
+            ],
+        )
     if kind == "stale_digest":
         openings = p.get("openings", [])
         return Text(
