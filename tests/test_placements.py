@@ -388,3 +388,43 @@ def test_the_host_sees_who_proposed_the_placement(app, db, build, scene):
         page = host.get(path).get_data(as_text=True)
         assert worker.name in page and f'href="mailto:{worker.email}"' in page, path
     assert "Ehdottaja" in host.get(f"/placements/{placement.id}").get_data(as_text=True)
+
+
+def test_notices_say_whether_a_placement_was_agreed_or_started_and_what_was_cancelled(app, db, build, scene):
+    """docs/rules.md §5.1, §15.2: the words follow the state, as on the pages."""
+    from placements import formats
+    from placements.models import Notification
+    from placements.services import notifications
+
+    worker, host, opening = scene["worker"], scene["host"], scene["opening"]
+
+    def last_line(user, kind) -> str:
+        db.session.expire_all()
+        notice = db.session.scalars(
+            select(Notification)
+            .where(Notification.recipient_id == user.id, Notification.kind == kind)
+            .order_by(Notification.id.desc())
+        ).first()
+        with app.test_request_context():
+            return " ".join(notifications.describe(notice).lines)
+
+    agreed = build.placement(scene["client"], opening, worker, start_date=START)
+    started = build.placement(build.client(worker), opening, worker, start_date=clock.today())
+    proposal = build.placement(build.client(worker), opening, worker)
+    with app.test_request_context():
+        start, today = formats.day(START), formats.day(clock.today())
+    placement_service.accept(db.session, agreed, host, now=clock.now())
+    db.session.commit()
+    assert f"sijoitus on sovittu alkamaan {start}." in last_line(worker, "proposal_accepted")
+    placement_service.accept(db.session, started, host, now=clock.now())
+    db.session.commit()
+    assert f"sijoitus alkoi {today}." in last_line(worker, "proposal_accepted")
+
+    placement_service.cancel(db.session, proposal, worker, now=clock.now(), today=clock.today())
+    db.session.commit()
+    line = last_line(host, "placement_cancelled")
+    assert f"perui asiakkaan {proposal.client.code} sijoitusehdotuksen." in line
+    placement_service.cancel(db.session, agreed, host, now=clock.now(), today=clock.today())
+    db.session.commit()
+    line = last_line(worker, "placement_cancelled")
+    assert f"sijoituksen, joka oli sovittu alkamaan {start}. Paikka on taas vapaana." in line

@@ -312,7 +312,8 @@ def cancel(session: Session, placement: Placement, user: User, *, now: datetime,
     today = today or clock.today()
     check_cancel(placement, user, today=today)
     client_code, opening_id = placement.client.code, placement.opening_id
-    agreed = placement.state_on(today) == "agreed"
+    was = placement.state_on(today)
+    agreed = was == "agreed"
     if not _transition(
         session,
         placement,
@@ -337,7 +338,7 @@ def cancel(session: Session, placement: Placement, user: User, *, now: datetime,
         purpose="placement",
     )
     session.flush()
-    notifications.placement_cancelled(session, placement, user)
+    notifications.placement_cancelled(session, placement, user, was=was)
 
 
 def check_end(placement: Placement, user: User, *, ended_on: date, today: date) -> None:
