@@ -73,7 +73,7 @@ STEPS = {
         "decline",
         {"reason": "Ryhmä on täynnä."},
         "Hylätäänkö ehdotus?",
-        "”Ryhmä on täynnä.”",
+        "näkee antamasi syyn: ”Ryhmä on täynnä.”",
         "declined",
     ),
     "end a placement": (
@@ -83,7 +83,7 @@ STEPS = {
         "end",
         {"ended_on": TODAY.isoformat(), "end_reason": "employed"},
         "Päätetäänkö sijoitus?",
-        "Syy: työllistyi.",
+        "syy: työllistyi.",
         "ended",
     ),
 }
@@ -165,7 +165,7 @@ def test_people_without_the_placement_cannot_take_its_steps_even_confirmed(app, 
 
 ARCHIVES = {
     "opening": ("Arkistoidaanko tehtävä?", "Arkistointia ei voi perua rekisterissä."),
-    "site": ("Arkistoidaanko toimipaikka?", "Toimipaikka ja sen 2 tehtävää eivät enää näy"),
+    "site": ("Arkistoidaanko toimipaikka?", "Toimipaikka ja sen 2 tehtävää poistuvat hausta"),
 }
 
 

@@ -160,7 +160,7 @@ def propose(
         )
     )
     if already:
-        problems["opening"] = _("The client already has a proposed or active placement in this opening.")
+        problems["opening"] = _("The client already has a proposed, agreed or active placement in this opening.")
     if problems:
         raise Refused(problems)
     placement = Placement(

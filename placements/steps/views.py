@@ -148,7 +148,7 @@ def decline(placement_id: int):
                 facts=_facts(placement),
                 consequences=[
                     _("The proposal is declined and takes no place in the opening."),
-                    _("The client's social worker is told, with your reason: “%(reason)s”.", reason=reason.strip()),
+                    _("The client's social worker is told and sees your reason: “%(reason)s”", reason=reason.strip()),
                     _("A declined proposal cannot be taken back; the social worker can propose again."),
                 ],
                 action=url_for("steps.decline", placement_id=placement.id),
@@ -176,10 +176,7 @@ def cancel(placement_id: int):
                 title=_("Cancel the placement before it starts?"),
                 facts=_facts(placement),
                 consequences=[
-                    _(
-                        "The placement was agreed to start on %(date)s; it will not start.",
-                        date=formats.day(placement.start_date),
-                    ),
+                    _("The agreed start on %(date)s is called off.", date=formats.day(placement.start_date)),
                     _free_after_release(placement),
                     _who_is_told(),
                     _("A cancelled placement cannot be taken back; a new period needs a new proposal."),
@@ -231,7 +228,7 @@ def end(placement_id: int):
                 facts=_facts(placement),
                 consequences=[
                     _(
-                        "The placement ends on %(date)s. Reason: %(reason)s.",
+                        "End date %(date)s, reason: %(reason)s.",
                         date=formats.day(ended_on),
                         reason=codes.END_REASONS.get(end_reason, end_reason),
                     ),
