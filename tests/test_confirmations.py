@@ -97,7 +97,12 @@ def test_a_placement_step_without_confirmation_changes_nothing_and_with_it_acts(
     browser = as_user(app, scene[who])
     path = f"/placements/{placement.id}"
     form = {"csrf_token": csrf_token(browser, path)} | values
-    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    changes = ("placement_declined", "placement_cancelled", "placement_ended")
+
+    def audited(*actions) -> int:
+        return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.in_(actions)))
+
+    views = audited("placement_viewed")
 
     for unconfirmed in (form, form | {"confirm": "no"}, form | {"confirm": ""}):
         response = browser.post(f"{path}/{action}", data=unconfirmed)
@@ -110,7 +115,8 @@ def test_a_placement_step_without_confirmation_changes_nothing_and_with_it_acts(
         assert f'href="{path}"' in page  # back without changes
     db.session.expire_all()
     assert db.session.get(Placement, placement.id).status == before
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    assert audited(*changes) == 0
+    assert audited("placement_viewed") == views + 3  # the step shows the client code: a read (§6.10)
 
     response = browser.post(f"{path}/{action}", data=form | {"confirm": "yes"})
     assert response.status_code == 302 and response.headers["Location"] == path  # post/redirect/get

@@ -71,6 +71,18 @@ def _page(placement: Placement):
     return redirect(url_for("steps.placement_page", placement_id=placement.id))
 
 
+def _ask(placement: Placement, confirmation: Confirmation) -> str:
+    """The step's confirmation page. It shows the client code: a read, audited (docs/rules.md §6.10)."""
+    audit_event(
+        "placement_viewed",
+        object_type="placement",
+        object_id=placement.id,
+        client_code=placement.client.code,
+        purpose="placement",
+    )
+    return ask(confirmation)
+
+
 def _back(placement: Placement, success: str | None, ok):
     """Back to the placement's page, with ``success`` shown when the step went through."""
     if ok:
@@ -142,7 +154,8 @@ def decline(placement_id: int):
     if not confirmed():
         if not attempt(lambda: placement_service.check_decline(placement, current_user, reason=reason)):
             return _page(placement)
-        return ask(
+        return _ask(
+            placement,
             Confirmation(
                 title=_("Decline the proposal?"),
                 facts=_facts(placement),
@@ -155,7 +168,7 @@ def decline(placement_id: int):
                 button=_("Decline the proposal"),
                 back=url_for("steps.placement_page", placement_id=placement.id),
                 fields={"reason": reason},
-            )
+            ),
         )
     ok = attempt(lambda: placement_service.decline(db.session, placement, current_user, reason=reason, now=clock.now()))
     return _back(placement, _("The proposal was declined; the social worker sees your reason."), ok)
@@ -198,7 +211,7 @@ def cancel(placement_id: int):
                 button=_("Cancel the proposal"),
                 back=url_for("steps.placement_page", placement_id=placement.id),
             )
-        return ask(confirmation)
+        return _ask(placement, confirmation)
     ok = attempt(
         lambda: placement_service.cancel(db.session, placement, current_user, now=clock.now(), today=clock.today())
     )
@@ -222,7 +235,8 @@ def end(placement_id: int):
         today = clock.today()
         if not attempt(lambda: placement_service.check_end(placement, current_user, ended_on=ended_on, today=today)):
             return _page(placement)
-        return ask(
+        return _ask(
+            placement,
             Confirmation(
                 title=_("End the placement?"),
                 facts=_facts(placement),
@@ -239,7 +253,7 @@ def end(placement_id: int):
                 button=_("End the placement"),
                 back=url_for("steps.placement_page", placement_id=placement.id),
                 fields={"ended_on": ended_on.isoformat(), "end_reason": end_reason},
-            )
+            ),
         )
     ok = attempt(
         lambda: placement_service.end(
