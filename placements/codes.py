@@ -128,6 +128,17 @@ PLACEMENT_STATUSES = {
     "declined": _l("declined"),
 }
 
+# What a placement is on a given day (docs/rules.md §5.1): the stored statuses, and "agreed"
+# for an accepted placement whose start date has not come yet. Derived, never stored.
+PLACEMENT_STATES = {
+    "proposed": _l("proposed"),
+    "agreed": _l("agreed"),
+    "active": _l("active"),
+    "ended": _l("ended"),
+    "cancelled": _l("cancelled"),
+    "declined": _l("declined"),
+}
+
 END_REASONS = {
     "completed": _l("completed as planned"),
     "employed": _l("employed"),

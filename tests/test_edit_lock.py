@@ -194,12 +194,12 @@ def test_archiving_an_old_version_archives_nothing(client, db, site, coordinator
     token = csrf_token(client, f"/sites/{site.id}")
     before = _state(db, site.id)
 
-    stale = client.post(target, data={"csrf_token": token, "version": current - 1})
+    stale = client.post(target, data={"csrf_token": token, "version": current - 1, "confirm": "yes"})
 
     assert stale.status_code == 302
     assert "muutti" in client.get(stale.headers["Location"]).get_data(as_text=True)
     assert _state(db, site.id) == before
-    assert client.post(target, data={"csrf_token": token, "version": current}).status_code == 302
+    assert client.post(target, data={"csrf_token": token, "version": current, "confirm": "yes"}).status_code == 302
     db.session.expire_all()
     archived = db.session.scalar(select(Opening.archived_at if what == "opening" else Site.archived_at))
     assert archived is not None

@@ -196,7 +196,7 @@ def world(app, db, build):
     build.needs(client, worker)
     placement = build.placement(client, opening, worker)
     second = build.client(worker)
-    started = build.placement(second, opening, worker)
+    started = build.placement(second, opening, worker, start_date=clock.today())  # started: its end form shows
     placement_service.accept(db.session, started, host, now=clock.now())
     db.session.commit()
     build.client(other_worker)

@@ -34,6 +34,12 @@ def as_user(app, user):
     return browser
 
 
+def flashed(browser, response) -> str:
+    """The page a step redirected to, with its message."""
+    assert response.status_code == 302, response.status_code
+    return browser.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def active_count(db, opening_id) -> int:
     return db.session.scalar(
         select(func.count())
@@ -180,7 +186,8 @@ def test_declining_needs_a_reason_the_worker_sees(app, db, build, scene):
     host.post(f"/placements/{placement.id}/decline", data={"csrf_token": token, "reason": ""})
     db.session.expire_all()
     assert db.session.get(Placement, placement.id).status == "proposed"
-    host.post(f"/placements/{placement.id}/decline", data={"csrf_token": token, "reason": "Ryhmä on täynnä keväällä."})
+    form = {"csrf_token": token, "reason": "Ryhmä on täynnä keväällä.", "confirm": "yes"}
+    host.post(f"/placements/{placement.id}/decline", data=form)
     worker = as_user(app, scene["worker"])
     assert "Ryhmä on täynnä keväällä." in worker.get(f"/placements/{placement.id}").get_data(as_text=True)
     db.session.expire_all()
@@ -194,7 +201,7 @@ def test_ending_frees_the_place(app, db, build, scene, who):
     db.session.commit()
     browser = as_user(app, scene[who])
     token = csrf_token(browser, f"/placements/{placement.id}")
-    form = {"csrf_token": token, "ended_on": clock.today().isoformat(), "end_reason": "employed"}
+    form = {"csrf_token": token, "ended_on": clock.today().isoformat(), "end_reason": "employed", "confirm": "yes"}
     browser.post(f"/placements/{placement.id}/end", data=form)
     db.session.expire_all()
     ended = db.session.get(Placement, placement.id)
@@ -264,7 +271,10 @@ def test_an_accepted_placement_that_has_not_started_can_be_cancelled_and_frees_i
     page = host.get(f"/placements/{placement.id}").get_data(as_text=True)
     assert "Peru sijoitus ennen sen alkua" in page
     path = f"/placements/{placement.id}"
-    host.post(f"{path}/cancel", data={"csrf_token": csrf_token(host, path)})
+    response = host.post(f"{path}/cancel", data={"csrf_token": csrf_token(host, path), "confirm": "yes"})
+    page = flashed(host, response)
+    assert "Sijoitus peruttiin ennen sen alkua, ja paikka on taas vapaana." in page
+    assert "Ehdotus peruttiin" not in page  # docs/rules.md §5.7: an agreed placement is not a proposal
     db.session.expire_all()
     assert db.session.get(Placement, placement.id).status == "cancelled"
     assert db.session.get(Opening, scene["opening"].id).free_places == 2
@@ -277,3 +287,144 @@ def test_a_started_placement_cannot_be_cancelled_only_ended(db, build, scene):
     db.session.commit()
     with pytest.raises(Refused):
         placement_service.cancel(db.session, placement, scene["worker"], now=clock.now(), today=clock.today())
+
+
+# --- agreed: accepted, not started yet (docs/rules.md §5.1) --------------------------------------
+
+
+def morning_of(day):
+    """8 o'clock Finnish time on ``day``, for clock.fixed()."""
+    from datetime import datetime, time
+
+    return datetime.combine(day, time(8), tzinfo=clock.HELSINKI)
+
+
+def test_a_placement_accepted_for_a_later_start_is_agreed_holds_its_place_and_cannot_be_ended(app, db, build, scene):
+    from placements import formats
+
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=START)
+    host = as_user(app, scene["host"])
+    path = f"/placements/{placement.id}"
+    page = host.get(path).get_data(as_text=True)
+    with app.test_request_context():
+        day = formats.day(START)
+    assert f"Hyväksy sijoitus alkamaan {day}" in page
+
+    response = host.post(f"{path}/accept", data={"csrf_token": csrf_token(host, path)})
+    page = flashed(host, response)
+    assert f"Sijoitus sovittu alkamaan {day}. Tehtävässä on nyt 1 vapaa paikka." in page
+    assert "Sijoitus alkoi" not in page
+    assert f"sovittu, alkaa {day}" in page and "käynnissä" not in page
+    assert "Päätä sijoitus" not in page and f"{path}/end" not in page  # no end form
+    assert "Peru sijoitus ennen sen alkua" in page
+    db.session.expire_all()
+    stored = db.session.get(Placement, placement.id)
+    assert (stored.status, stored.state) == ("active", "agreed")
+    assert db.session.get(Opening, scene["opening"].id).free_places == 1  # counted from acceptance
+    assert_counter_matches(db, scene["opening"].id)
+    assert db.session.scalar(select(Placement.id).where(Placement.state == "agreed")) == placement.id
+
+    with pytest.raises(Refused) as refused:
+        placement_service.end(
+            db.session,
+            stored,
+            scene["worker"],
+            ended_on=clock.today(),
+            end_reason="other",
+            today=clock.today(),
+            now=clock.now(),
+        )
+    db.session.rollback()
+    assert f"Sijoitus ei ole vielä alkanut: se on sovittu alkamaan {day}." in refused.value.problems["placement"]
+
+    worker = as_user(app, scene["worker"])
+    form = {"csrf_token": csrf_token(worker, path), "ended_on": clock.today().isoformat(), "end_reason": "other"}
+    for data in (form, form | {"confirm": "yes"}):
+        page = flashed(worker, worker.post(f"{path}/end", data=data))
+        assert "peru se" in page
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "active"
+    assert db.session.get(Opening, scene["opening"].id).free_places == 1
+
+    listing = host.get("/my/sites").get_data(as_text=True)
+    assert "Sovitut, alkavat myöhemmin" in listing and f"sovittu, alkaa {day}" in listing
+
+
+def test_an_agreed_placement_becomes_active_on_its_start_date(app, db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"], start_date=START)
+    placement_service.accept(db.session, placement, scene["host"], now=clock.now())
+    db.session.commit()
+    path = f"/placements/{placement.id}"
+    assert placement.state_on(START - timedelta(days=1)) == "agreed"
+    assert placement.state_on(START) == "active"
+
+    with clock.fixed(morning_of(START - timedelta(days=1))):
+        assert db.session.get(Placement, placement.id).state == "agreed"
+        assert db.session.scalar(select(Placement.state).where(Placement.id == placement.id)) == "agreed"
+    with clock.fixed(morning_of(START)):
+        db.session.expire_all()
+        assert db.session.get(Placement, placement.id).state == "active"
+        assert db.session.scalar(select(Placement.state).where(Placement.id == placement.id)) == "active"
+        worker = as_user(app, scene["worker"])
+        page = worker.get(path).get_data(as_text=True)
+        assert "käynnissä" in page and "sovittu" not in page
+        assert "Päätä sijoitus" in page and "Peru sijoitus ennen sen alkua" not in page
+        with pytest.raises(Refused):  # started: it can only be ended now
+            placement_service.cancel(db.session, placement, scene["worker"], now=clock.now(), today=clock.today())
+        db.session.rollback()
+        form = {"csrf_token": csrf_token(worker, path), "ended_on": START.isoformat(), "end_reason": "employed"}
+        page = flashed(worker, worker.post(f"{path}/end", data=form | {"confirm": "yes"}))
+        assert "Sijoitus päättyi" in page
+    db.session.expire_all()
+    assert db.session.get(Placement, placement.id).status == "ended"
+    assert_counter_matches(db, scene["opening"].id)
+
+
+def test_the_host_sees_who_proposed_the_placement(app, db, build, scene):
+    placement = build.placement(scene["client"], scene["opening"], scene["worker"])
+    worker = scene["worker"]
+    host = as_user(app, scene["host"])
+    for path in (f"/placements/{placement.id}", "/my/sites"):
+        page = host.get(path).get_data(as_text=True)
+        assert worker.name in page and f'href="mailto:{worker.email}"' in page, path
+    assert "Ehdottaja" in host.get(f"/placements/{placement.id}").get_data(as_text=True)
+
+
+def test_notices_say_whether_a_placement_was_agreed_or_started_and_what_was_cancelled(app, db, build, scene):
+    """docs/rules.md §5.1, §15.2: the words follow the state, as on the pages."""
+    from placements import formats
+    from placements.models import Notification
+    from placements.services import notifications
+
+    worker, host, opening = scene["worker"], scene["host"], scene["opening"]
+
+    def last_line(user, kind) -> str:
+        db.session.expire_all()
+        notice = db.session.scalars(
+            select(Notification)
+            .where(Notification.recipient_id == user.id, Notification.kind == kind)
+            .order_by(Notification.id.desc())
+        ).first()
+        with app.test_request_context():
+            return " ".join(notifications.describe(notice).lines)
+
+    agreed = build.placement(scene["client"], opening, worker, start_date=START)
+    started = build.placement(build.client(worker), opening, worker, start_date=clock.today())
+    proposal = build.placement(build.client(worker), opening, worker)
+    with app.test_request_context():
+        start, today = formats.day(START), formats.day(clock.today())
+    placement_service.accept(db.session, agreed, host, now=clock.now())
+    db.session.commit()
+    assert f"sijoitus on sovittu alkamaan {start}." in last_line(worker, "proposal_accepted")
+    placement_service.accept(db.session, started, host, now=clock.now())
+    db.session.commit()
+    assert f"sijoitus alkoi {today}." in last_line(worker, "proposal_accepted")
+
+    placement_service.cancel(db.session, proposal, worker, now=clock.now(), today=clock.today())
+    db.session.commit()
+    line = last_line(host, "placement_cancelled")
+    assert f"perui asiakkaan {proposal.client.code} sijoitusehdotuksen." in line
+    placement_service.cancel(db.session, agreed, host, now=clock.now(), today=clock.today())
+    db.session.commit()
+    line = last_line(worker, "placement_cancelled")
+    assert f"sijoituksen, joka oli sovittu alkamaan {start}. Paikka on taas vapaana." in line

@@ -168,6 +168,15 @@ CALLS = {
         today=clock.today(),
         now=clock.now(),
     ),
+    "another organisation's host checks a decline": lambda s, w: placements.check_decline(
+        w["proposal"], w["other_host"], reason="Ei käy"
+    ),
+    "another worker checks a cancel": lambda s, w: placements.check_cancel(
+        w["proposal"], w["colleague"], today=clock.today()
+    ),
+    "the coordinator checks an end": lambda s, w: placements.check_end(
+        w["proposal"], w["coordinator"], ended_on=clock.today(), today=clock.today()
+    ),
     "a worker lists a host's placements": lambda s, w: placements.host_placements(s, w["worker"]),
     "a host creates an account": lambda s, w: users.create_user(
         s, w["host"], email="uusi@example.fi", name="Uusi", role="coordinator", password="pitkä ja hyvä salasana"

@@ -1,4 +1,5 @@
-"""Keeping openings current: capacity, confirmation, details, new openings, archiving."""
+"""Keeping openings current: capacity, confirmation, details, new openings, archiving (which
+asks first, docs/rules.md §11.10)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from placements.models import Opening, Site
 from placements.permissions import COORDINATOR, HOST
 from placements.services import sites as site_service
 from placements.web.access import authorize, roles_required
+from placements.web.confirm import Confirmation, ask, confirmed
 from placements.web.forms import render_conflict
 from placements.web.unit_of_work import attempt
 
@@ -147,6 +149,32 @@ def opening_archive(opening_id: int):
     form = ArchiveForm()
     if not form.validate_on_submit():
         abort(400)
+    if not confirmed():
+        return ask(
+            Confirmation(
+                title=_("Archive the opening?"),
+                facts=[
+                    (_("Opening"), opening.title),
+                    (_("Site"), opening.site.name),
+                    (
+                        _("Places"),
+                        _("%(free)s free of %(total)s", free=opening.free_places, total=opening.places_total),
+                    ),
+                ],
+                consequences=[
+                    _(
+                        "The opening is closed: it no longer shows in searches, on the map or in matching, "
+                        "and no placement can be proposed to it."
+                    ),
+                    _("Its history is kept: past placements, capacity changes and the audit trail."),
+                    _("Archiving cannot be undone in the registry."),
+                ],
+                action=url_for("catalogue.opening_archive", opening_id=opening.id),
+                button=_("Archive the opening"),
+                back=url_for("catalogue.site_page", site_id=opening.site_id),
+                fields={"version": str(form.expected_version())},
+            )
+        )
     try:
         archived = attempt(
             lambda: site_service.archive_opening(

@@ -1,9 +1,10 @@
-"""Creating, editing and archiving sites."""
+"""Creating, editing and archiving sites (archiving asks first, docs/rules.md §11.10)."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from placements import permissions
@@ -18,6 +19,7 @@ from placements.services import reference
 from placements.services import sites as site_service
 from placements.services.geocoding import Geocoder
 from placements.web.access import authorize, roles_required
+from placements.web.confirm import Confirmation, ask, confirmed
 from placements.web.forms import choices, render_conflict
 from placements.web.unit_of_work import attempt
 
@@ -92,6 +94,28 @@ def site_archive(site_id: int):
     form = ArchiveForm()
     if not form.validate_on_submit():
         abort(400)
+    if not confirmed():
+        live = [o for o in site.openings if o.archived_at is None]
+        return ask(
+            Confirmation(
+                title=_("Archive the site?"),
+                facts=[(_("Site"), site.name), (_("Organisation"), site.organisation.name)],
+                consequences=[
+                    ngettext(
+                        "The site and its %(num)s opening no longer show in searches, on the map or in matching.",
+                        "The site and its %(num)s openings no longer show in searches, on the map or in matching.",
+                        len(live),
+                    ),
+                    _("Its hosts no longer see it among their own sites."),
+                    _("Its history is kept: past placements, capacity changes and the audit trail."),
+                    _("Archiving cannot be undone in the registry."),
+                ],
+                action=url_for("catalogue.site_archive", site_id=site.id),
+                button=_("Archive the site"),
+                back=url_for("catalogue.site_page", site_id=site.id),
+                fields={"version": str(form.expected_version())},
+            )
+        )
     try:
         archived = attempt(
             lambda: site_service.archive_site(db.session, site, current_user, expected_version=form.expected_version())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, and_, case
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from placements import clock
 from placements.codes import END_REASONS, PLACEMENT_STATUSES
 from placements.models.base import Base, UTCDateTime, one_of, utcnow
 
@@ -50,6 +52,24 @@ class Placement(Base):
 
     client: Mapped[Client] = relationship()  # noqa: F821
     opening: Mapped[Opening] = relationship()  # noqa: F821
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])  # noqa: F821
+
+    def state_on(self, day: date) -> str:
+        """The placement's state on ``day`` (docs/rules.md §5.1): its status, except that an
+        accepted placement is "agreed" until its start date, and "active" from that day on."""
+        if self.status == "active" and self.start_date > day:
+            return "agreed"
+        return self.status
+
+    @hybrid_property
+    def state(self) -> str:
+        """The state today in Finland (``placements.clock``); in SQL the same rule."""
+        return self.state_on(clock.today())
+
+    @state.inplace.expression
+    @classmethod
+    def _state_expression(cls):
+        return case((and_(cls.status == "active", cls.start_date > clock.today()), "agreed"), else_=cls.status)
 
     def __repr__(self) -> str:
         return f"<Placement {self.id} {self.status}>"

@@ -180,7 +180,9 @@ def close_client(session: Session, client: Client, user: User, now: datetime | N
     require_reader(user, client)
     busy = exists().where(Placement.client_id == client.id, Placement.status.in_(OPEN_PLACEMENT_STATUSES))
     if session.scalar(select(busy)):
-        message = _("The client has a proposed or active placement. End or cancel it before closing the client.")
+        message = _(
+            "The client has a proposed, agreed or active placement. End or cancel it before closing the client."
+        )
         raise Refused({"client": message}, status=409)
     client.status, client.closed_at = "closed", now or clock.now()
     queue.client_closed(session, client, user, now=client.closed_at)

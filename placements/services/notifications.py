@@ -190,20 +190,24 @@ def proposal_made(session: Session, placement: Placement, actor) -> None:
 
 def proposal_decided(session: Session, placement: Placement, actor, *, accepted: bool) -> None:
     params = _placement_params(placement, actor)
-    if not accepted:
+    if accepted:
+        params["state"] = placement.state  # agreed (starts later) or active (docs/rules.md §5.1)
+    else:
         params["reason"] = placement.decline_reason
     kind = "proposal_accepted" if accepted else "proposal_declined"
     notify(session, workers_of(placement.client), kind, params=params, **_about(placement))
 
 
-def placement_cancelled(session: Session, placement: Placement, actor) -> None:
-    """The other side hears of it: the hosts when a worker cancels, the workers when a host does."""
+def placement_cancelled(session: Session, placement: Placement, actor, *, was: str | None = None) -> None:
+    """The other side hears of it: the hosts when a worker cancels, the workers when a host does.
+    ``was`` is what was cancelled: a proposal or an agreed placement."""
     if permissions.can_read_client(actor, placement.client):
         recipients = hosts_of(session, placement.opening.site.organisation_id)
     else:
         recipients = workers_of(placement.client)
     recipients = [user for user in recipients if user.id != getattr(actor, "id", None)]
-    notify(session, recipients, "placement_cancelled", params=_placement_params(placement, actor), **_about(placement))
+    params = _placement_params(placement, actor) | ({"was": was} if was else {})
+    notify(session, recipients, "placement_cancelled", params=params, **_about(placement))
 
 
 def clients_transferred(session: Session, source: User, target: User, *, count: int, actor) -> None:
@@ -354,10 +358,14 @@ def describe(notification: Notification) -> Text:
             ],
         )
     if kind == "proposal_accepted":
-        return Text(
-            _("Proposal accepted: %(where)s", where=where),
-            [_("The placement of client %(code)s starts on %(start)s.", code=code, start=formats.day(p.get("start")))],
-        )
+        start = formats.day(p.get("start"))
+        if p.get("state") == "agreed":
+            line = _("The placement of client %(code)s was agreed to start on %(start)s.", code=code, start=start)
+        elif p.get("state") == "active":
+            line = _("The placement of client %(code)s started on %(start)s.", code=code, start=start)
+        else:
+            line = _("The placement of client %(code)s starts on %(start)s.", code=code, start=start)
+        return Text(_("Proposal accepted: %(where)s", where=where), [line])
     if kind == "proposal_declined":
         return Text(
             _("Proposal declined: %(where)s", where=where),
@@ -367,10 +375,20 @@ def describe(notification: Notification) -> Text:
             ],
         )
     if kind == "placement_cancelled":
-        return Text(
-            _("Cancelled: %(where)s", where=where),
-            [_("%(who)s cancelled the placement of client %(code)s.", who=p.get("by", ""), code=code)],
-        )
+        who = p.get("by", "")
+        if p.get("was") == "proposed":
+            line = _("%(who)s cancelled the proposal for client %(code)s.", who=who, code=code)
+        elif p.get("was") == "agreed":
+            line = _(
+                "%(who)s cancelled the placement of client %(code)s, agreed to start on %(start)s; "
+                "its place is free again.",
+                who=who,
+                code=code,
+                start=formats.day(p.get("start")),
+            )
+        else:
+            line = _("%(who)s cancelled the placement of client %(code)s.", who=who, code=code)
+        return Text(_("Cancelled: %(where)s", where=where), [line])
     if kind == "placement_starting":
         return Text(
             _("Starts tomorrow: %(where)s", where=where),

@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from placements import formats, permissions
-from placements.codes import KTT_DAYS_PER_WEEK, KTT_HOURS_PER_DAY, KTT_PERIOD_MONTHS
+from placements import clock, formats, permissions
+from placements.codes import KTT_DAYS_PER_WEEK, KTT_HOURS_PER_DAY, KTT_PERIOD_MONTHS, PLACEMENT_STATES
 from placements.errors import Refused
 from placements.models import Client, Opening, Placement, User
 from placements.services import audit, capacity, notifications
@@ -160,7 +160,7 @@ def propose(
         )
     )
     if already:
-        problems["opening"] = _("The client already has a proposed or active placement in this opening.")
+        problems["opening"] = _("The client already has a proposed, agreed or active placement in this opening.")
     if problems:
         raise Refused(problems)
     placement = Placement(
@@ -238,14 +238,22 @@ def accept(session: Session, placement: Placement, user: User, *, now: datetime)
     notifications.proposal_decided(session, placement, user, accepted=True)
 
 
-def decline(session: Session, placement: Placement, user: User, *, reason: str, now: datetime) -> None:
+def check_decline(placement: Placement, user: User, *, reason: str) -> None:
+    """Refuse now what ``decline`` would refuse, so the confirmation step is asked only for a
+    decline that can go through (docs/rules.md §5.6, §11.10)."""
     _require(permissions.can_decide_placement(user, placement), placement)
     problems = {}
+    if placement.status != "proposed":
+        problems["placement"] = _("The placement is no longer waiting for a decision.")
     if not reason.strip():
         problems["reason"] = _("Tell the social worker why, so they can look for another place.")
     check_free_text(problems, reason=reason)
     if problems:
         raise Refused(problems)
+
+
+def decline(session: Session, placement: Placement, user: User, *, reason: str, now: datetime) -> None:
+    check_decline(placement, user, reason=reason)
     client_code = placement.client.code
     if not _transition(
         session,
@@ -284,27 +292,41 @@ def _release_place(session: Session, opening_id: int, placement_id: int, user: U
     capacity.record(session, opening, before, user=user, now=now, kind="placement_ended", placement_id=placement_id)
 
 
-def cancel(session: Session, placement: Placement, user: User, *, now: datetime, today: date | None = None) -> None:
-    """Cancel a waiting proposal, or an accepted placement that has not started yet (its
-    place is freed at once). A host declines a waiting proposal instead, with a reason."""
+def check_cancel(placement: Placement, user: User, *, today: date) -> None:
+    """Refuse now what ``cancel`` would refuse (docs/rules.md §5.7, §11.10)."""
     _require(permissions.can_end_placement(user, placement), placement)
-    if placement.status == "proposed" and not permissions.can_read_client(user, placement.client):
+    state = placement.state_on(today)
+    if state == "proposed" and not permissions.can_read_client(user, placement.client):
         raise Refused({"placement": _("Decline the proposal instead, with a reason for the social worker.")})
-    client_code, opening_id, status = placement.client.code, placement.opening_id, placement.status
-    not_started = status == "active" and today is not None and placement.start_date > today
+    if state == "active":
+        raise Refused({"placement": _("The placement has already started, so it cannot be cancelled; end it instead.")})
+    if state not in ("proposed", "agreed"):
+        raise Refused(
+            {"placement": _("Only a waiting proposal, or a placement that has not started yet, can be cancelled.")}
+        )
+
+
+def cancel(session: Session, placement: Placement, user: User, *, now: datetime, today: date | None = None) -> None:
+    """Cancel a waiting proposal, or an agreed placement that has not started yet (its
+    place is freed at once). A host declines a waiting proposal instead, with a reason."""
+    today = today or clock.today()
+    check_cancel(placement, user, today=today)
+    client_code, opening_id = placement.client.code, placement.opening_id
+    was = placement.state_on(today)
+    agreed = was == "agreed"
     if not _transition(
         session,
         placement,
-        "active" if not_started else "proposed",
+        "active" if agreed else "proposed",
         status="cancelled",
-        ended_by_id=user.id if not_started else None,
+        ended_by_id=user.id if agreed else None,
         updated_at=now,
-        **({} if not_started else {"decided_by_id": user.id, "decided_at": now}),
+        **({} if agreed else {"decided_by_id": user.id, "decided_at": now}),
     ):
         raise Refused(
             {"placement": _("Only a waiting proposal, or a placement that has not started yet, can be cancelled.")}
         )
-    if not_started:
+    if agreed:
         _release_place(session, opening_id, placement.id, user, now)
     audit.record(
         session,
@@ -316,14 +338,26 @@ def cancel(session: Session, placement: Placement, user: User, *, now: datetime,
         purpose="placement",
     )
     session.flush()
-    notifications.placement_cancelled(session, placement, user)
+    notifications.placement_cancelled(session, placement, user, was=was)
 
 
-def end(
-    session: Session, placement: Placement, user: User, *, ended_on: date, end_reason: str, today: date, now: datetime
-) -> None:
-    """End an active placement; its place is free again at once."""
+def check_end(placement: Placement, user: User, *, ended_on: date, today: date) -> None:
+    """Refuse now what ``end`` would refuse (docs/rules.md §5.8, §11.10). An agreed placement
+    has not started, so it cannot end; it can be cancelled."""
     _require(permissions.can_end_placement(user, placement), placement)
+    state = placement.state_on(today)
+    if state == "agreed":
+        raise Refused(
+            {
+                "placement": _(
+                    "The placement has not started yet: it is agreed to start on %(date)s. "
+                    "It cannot be ended before it starts; cancel it instead.",
+                    date=formats.day(placement.start_date),
+                )
+            }
+        )
+    if state != "active":
+        raise Refused({"placement": _("Only an active placement can be ended.")})
     problems = {}
     if ended_on < placement.start_date:
         problems["ended_on"] = _(
@@ -333,6 +367,13 @@ def end(
         problems["ended_on"] = _("The end date cannot be in the future.")
     if problems:
         raise Refused(problems)
+
+
+def end(
+    session: Session, placement: Placement, user: User, *, ended_on: date, end_reason: str, today: date, now: datetime
+) -> None:
+    """End an active placement; its place is free again at once."""
+    check_end(placement, user, ended_on=ended_on, today=today)
     opening_id, client_code = placement.opening_id, placement.client.code
     if not _transition(
         session,
@@ -376,7 +417,7 @@ def host_placements(session: Session, user: User) -> list[Placement]:
     placements = session.scalars(
         select(Placement)
         .where(Placement.opening_id.in_(live_openings), Placement.status.in_(OPEN_PLACEMENT_STATUSES))
-        .options(joinedload(Placement.client), joinedload(Placement.opening))
+        .options(joinedload(Placement.client), joinedload(Placement.opening), joinedload(Placement.proposed_by))
         .order_by(Placement.status.desc(), Placement.start_date, Placement.id)
     ).all()
     for placement in placements:
@@ -390,3 +431,15 @@ def host_placements(session: Session, user: User) -> list[Placement]:
             purpose="placement",
         )
     return placements
+
+
+# --- how a placement is named -----------------------------------------------------------------
+
+
+def state_text(placement: Placement, today: date | None = None) -> str:
+    """The placement's state in words, the same on every page and in every list
+    (docs/rules.md §5.1): "sovittu, alkaa 7.12.2026" until an accepted placement starts."""
+    state = placement.state_on(today or clock.today())
+    if state == "agreed":
+        return _("agreed, starts on %(date)s", date=formats.day(placement.start_date))
+    return str(PLACEMENT_STATES.get(state, state))

@@ -98,6 +98,19 @@ def test_from_needs_to_an_active_placement_and_back(browser, page, live_server, 
     page.get_by_label("Päättymisen syy").select_option("employed")
     page.get_by_role("button", name="Päätä sijoitus").click()
     page.wait_for_load_state()
+    # The confirmation step states the consequence; nothing has ended yet (docs/rules.md §11.10).
+    assert page.locator("h1").inner_text() == "Päätetäänkö sijoitus?"
+    assert "syy: työllistyi." in page.locator("main").inner_text()
+    assert_accessible(page)
+    page.goto(listing)
+    assert free_of(site_result(page, host_site), title) == (before[0] - 1, before[1])
+    page.goto(placement_url)
+    page.get_by_label("Päättymisen syy").select_option("employed")
+    page.get_by_role("button", name="Päätä sijoitus").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Päätä sijoitus").click()
+    page.wait_for_load_state()
+    assert page.url == placement_url  # post/redirect/get
     assert "paikka on taas vapaana" in page.content()
     page.goto(listing)
     assert free_of(site_result(page, host_site), title) == before
