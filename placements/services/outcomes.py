@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, cast, distinct, extract, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Integer, String, cast, distinct, extract, func, null, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from placements import permissions
 from placements.clock import HELSINKI
 from placements.codes import END_REASONS, OPENING_TYPES
 from placements.models import Client, Needs, Opening, Placement
+from placements.models.base import UTCDateTime
 from placements.models.client import client_shares
 from placements.services.survey import Period
 
@@ -147,67 +148,32 @@ def _elapsed_days(later, earlier, dialect: str):
 # --- the figures -------------------------------------------------------------------------------
 
 
-def _ended(session: Session, period: Period, scope) -> dict[str, dict[str, int]]:
-    query = (
-        select(Opening.type, Placement.end_reason, func.count())
-        .join(Opening, Opening.id == Placement.opening_id)
-        .where(Placement.status == "ended", Placement.ended_on >= period.start, Placement.ended_on <= period.end)
-        .group_by(Opening.type, Placement.end_reason)
-    )
-    ended: dict[str, dict[str, int]] = {}
-    for kind, reason, count in session.execute(_scoped(query, scope)):
-        ended.setdefault(kind, dict.fromkeys(END_REASONS, 0))[reason] = count
-    return ended
-
-
-def _lengths(session: Session, period: Period, scope, dialect: str) -> dict[str, Median]:
-    """Placements ended in the period: days from start to end, both included."""
+def _ended_and_lengths(session: Session, period: Period, scope, dialect: str):
+    """Placements ended in the period, by type and reason, and the histograms of their lengths
+    (days from start to end, both included), in one grouped pass over the ``ended_on`` index."""
     days = _date_days(Placement.ended_on, Placement.start_date, dialect) + 1
     query = (
-        select(Opening.type, days, func.count())
+        select(Opening.type, Placement.end_reason, days, func.count())
         .join(Opening, Opening.id == Placement.opening_id)
         .where(Placement.status == "ended", Placement.ended_on >= period.start, Placement.ended_on <= period.end)
-        .group_by(Opening.type, days)
+        .group_by(Opening.type, Placement.end_reason, days)
     )
+    ended: dict[str, dict[str, int]] = {}
     by_type: dict[str, dict[int, int]] = {}
     every: dict[int, int] = {}
-    for kind, length, count in session.execute(_scoped(query, scope)):
-        by_type.setdefault(kind, {})[int(length)] = count
+    for kind, reason, length, count in session.execute(_scoped(query, scope)):
+        reasons = ended.setdefault(kind, dict.fromkeys(END_REASONS, 0))
+        reasons[reason] += count
+        histogram = by_type.setdefault(kind, {})
+        histogram[int(length)] = histogram.get(int(length), 0) + count
         every[int(length)] = every.get(int(length), 0) + count
-    return {kind: median_of(histogram) for kind, histogram in by_type.items()} | {"": median_of(every)}
-
-
-def _needs_to_start(session: Session, period: Period, scope) -> Median:
-    """Days from the client's first needs record (its Finnish date) to the start of the
-    client's first accepted placement, when that start is in the period. A client whose first
-    needs record came after the start is left out."""
-    first_start = _scoped(
-        select(Placement.client_id.label("client_id"), func.min(Placement.start_date).label("first_start"))
-        .where(Placement.status.in_(ACCEPTED))
-        .group_by(Placement.client_id),
-        scope,
-    ).subquery()
-    first_needs = (
-        select(Needs.client_id.label("client_id"), func.min(Needs.created_at).label("first_needs"))
-        .group_by(Needs.client_id)
-        .subquery()
-    )
-    query = (
-        select(first_start.c.first_start, first_needs.c.first_needs)
-        .join(first_needs, first_needs.c.client_id == first_start.c.client_id)
-        .where(first_start.c.first_start >= period.start, first_start.c.first_start <= period.end)
-    )
-    histogram: dict[int, int] = {}
-    for start, recorded in session.execute(query):
-        days = (start - recorded.astimezone(HELSINKI).date()).days
-        if days >= 0:
-            histogram[days] = histogram.get(days, 0) + 1
-    return median_of(histogram)
+    lengths = {kind: median_of(histogram) for kind, histogram in by_type.items()} | {"": median_of(every)}
+    return ended, lengths
 
 
 def _proposal_to_answer(session: Session, period: Period, scope, dialect: str) -> Median:
     """Whole days (24-hour periods) from the proposal to the host's acceptance or decline,
-    for answers given in the period (Finnish days)."""
+    for answers given in the period (its Finnish days)."""
     days = _elapsed_days(Placement.decided_at, Placement.proposed_at, dialect)
     query = (
         select(days, func.count())
@@ -221,57 +187,88 @@ def _proposal_to_answer(session: Session, period: Period, scope, dialect: str) -
     return median_of({int(value): count for value, count in session.execute(_scoped(query, scope))})
 
 
-def _transitions(session: Session, period: Period, scope) -> dict[tuple[str, str], int]:
-    """(from type, to step) -> distinct clients (docs/rules.md §19.4)."""
+def _paths(session: Session, period: Period, scope) -> tuple[dict[tuple[str, str], int], Median]:
+    """Path transitions (from type, to step) -> distinct clients (docs/rules.md §19.4), and the
+    median days from the first needs record to the first placement (§19.3).
+
+    One window over the clients' accepted placements up to the period's end gives each
+    placement the opening of the one before it: a placement in the period with a previous one
+    is a transition, without one it is the client's first placement. Both come from one
+    statement (the window is computed once). Days to the first start are counted in Python
+    from the Finnish date of the first needs record; a record made after the start is left out.
+    """
     ordered = _scoped(
         select(
             Placement.client_id.label("client_id"),
             Placement.start_date.label("start_date"),
-            Opening.type.label("kind"),
-            func.lag(Opening.type)
+            Placement.opening_id.label("opening_id"),
+            func.lag(Placement.opening_id)
             .over(partition_by=Placement.client_id, order_by=(Placement.start_date, Placement.id))
             .label("previous"),
-        )
-        .join(Opening, Opening.id == Placement.opening_id)
-        .where(Placement.status.in_(ACCEPTED), Placement.start_date <= period.end),
+        ).where(Placement.status.in_(ACCEPTED), Placement.start_date <= period.end),
         scope,
-    ).subquery()
+    ).cte("ordered")
+    first_needs = select(func.min(Needs.created_at)).where(Needs.client_id == ordered.c.client_id).scalar_subquery()
+    first_starts = select(
+        cast(null(), String).label("source"),
+        cast(null(), String).label("target"),
+        cast(null(), Integer).label("clients"),
+        ordered.c.start_date,
+        first_needs.label("first_needs"),
+    ).where(ordered.c.previous.is_(None), ordered.c.start_date >= period.start)
+    came_from, went_to = aliased(Opening), aliased(Opening)
     steps = (
-        select(ordered.c.previous, ordered.c.kind, func.count(distinct(ordered.c.client_id)))
-        .where(ordered.c.start_date >= period.start, ordered.c.previous.is_not(None))
-        .group_by(ordered.c.previous, ordered.c.kind)
+        select(
+            came_from.type,
+            went_to.type,
+            func.count(distinct(ordered.c.client_id)),
+            cast(null(), Date),
+            cast(null(), UTCDateTime),
+        )
+        .join(came_from, came_from.id == ordered.c.previous)
+        .join(went_to, went_to.id == ordered.c.opening_id)
+        .where(ordered.c.start_date >= period.start)
+        .group_by(came_from.type, went_to.type)
     )
-    found = {(source, target): count for source, target, count in session.execute(steps)}
+    transitions: dict[tuple[str, str], int] = {}
+    waits: dict[int, int] = {}
+    for source, target, clients, start, recorded in session.execute(union_all(first_starts, steps)):
+        if source is not None:
+            transitions[(source, target)] = clients
+        elif recorded is not None:
+            days = (start - recorded.astimezone(HELSINKI).date()).days
+            if days >= 0:
+                waits[days] = waits.get(days, 0) + 1
     employed = _scoped(
         select(Opening.type, func.count(distinct(Placement.client_id)))
         .join(Opening, Opening.id == Placement.opening_id)
         .where(
-            and_(
-                Placement.status == "ended",
-                Placement.end_reason == EMPLOYED,
-                Placement.ended_on >= period.start,
-                Placement.ended_on <= period.end,
-            )
+            Placement.status == "ended",
+            Placement.end_reason == EMPLOYED,
+            Placement.ended_on >= period.start,
+            Placement.ended_on <= period.end,
         )
         .group_by(Opening.type),
         scope,
     )
     for source, count in session.execute(employed):
-        found[(source, EMPLOYED)] = count
-    return found
+        transitions[(source, EMPLOYED)] = count
+    return transitions, median_of(waits)
 
 
 def _compute(session: Session, period: Period, municipalities, worker_id: int | None) -> Outcomes:
     scope = client_scope(municipalities, worker_id)
     dialect = session.get_bind().dialect.name
+    ended, lengths = _ended_and_lengths(session, period, scope, dialect)
+    transitions, needs_to_start = _paths(session, period, scope)
     return Outcomes(
         period=period,
         municipalities=tuple(municipalities),
-        ended=_ended(session, period, scope),
-        lengths=_lengths(session, period, scope, dialect),
-        needs_to_start=_needs_to_start(session, period, scope),
+        ended=ended,
+        lengths=lengths,
+        needs_to_start=needs_to_start,
         proposal_to_answer=_proposal_to_answer(session, period, scope, dialect),
-        transitions=_transitions(session, period, scope),
+        transitions=transitions,
     )
 
 
