@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from placements.services.outcomes import STEPS, Outcomes, shown
 
-WIDTH = 600  # viewBox units; the SVG scales to the page
+WIDTH = 360  # viewBox units: about one to one on a phone; the SVG scales to the page
 LABEL_HEIGHT = 22
 BAR_HEIGHT = 26
 GAP = 14
@@ -36,6 +36,7 @@ class Chart:
     bars: list[Bar]
     height: float
     steps: tuple[str, ...]
+    width: int = WIDTH
 
     @property
     def empty(self) -> bool:
