@@ -11,9 +11,10 @@ import pytest
 from placements import clock
 from placements.errors import PermissionDenied
 from placements.permissions import SYSTEM
-from placements.services import audit, clients, importer, jobs, placements, sites, users
+from placements.services import audit, clients, importer, jobs, outcomes, placements, sites, users
 from placements.services.geocoding import Geocoder
 from placements.services.importer import jobs as import_jobs
+from placements.services.survey import year
 from tests.builders import csv_bytes, site_row
 
 
@@ -183,6 +184,11 @@ CALLS = {
     "a worker moves clients": lambda s, w: users.transfer_clients(s, w["worker"], w["colleague"], by=w["colleague"]),
     "a worker reads the audit trail": lambda s, w: audit.search_query(w["worker"]),
     "the command line reads the needs": lambda s, w: clients.current_needs(s, w["client"], SYSTEM),
+    "a worker reads the region's outcomes": lambda s, w: outcomes.region_outcomes(s, w["worker"], year(2026)),
+    "a host reads the region's outcomes": lambda s, w: outcomes.region_outcomes(s, w["host"], year(2026)),
+    "a host reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, w["host"], year(2026)),
+    "a coordinator reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, w["coordinator"], year(2026)),
+    "the command line reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, SYSTEM, year(2026)),
 }
 
 
@@ -200,6 +206,8 @@ def test_the_right_users_are_not_refused(db, world):
     placements.accept(session, world["proposal"], world["host"], now=clock.now())
     sites.confirm(session, world["opening"], world["host"], expected_version=world["opening"].version)
     assert audit.search_query(world["coordinator"]) is not None
+    assert outcomes.region_outcomes(session, world["coordinator"], year(2026)).ended_total() == 0
+    assert outcomes.worker_outcomes(session, world["worker"], year(2026)).transitions == {}
     user, token = users.invite_user(
         session,
         world["coordinator"],
