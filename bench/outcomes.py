@@ -118,7 +118,7 @@ def main() -> None:
     from placements.extensions import db
     from placements.models import Needs, Placement, User
     from placements.permissions import SYSTEM
-    from placements.services import outcomes
+    from placements.services import outcomes, survey
     from placements.services.survey import month, year
     from placements.services.users import create_user
 
@@ -164,6 +164,8 @@ def main() -> None:
             return run
 
         report("outcomes, year 2026, whole region", timed(region(year(2026)), args.repeats), BUDGET_MS)
+        # The survey of the same year on the same data, to tell how busy the machine was.
+        report("(reference: survey, year 2026)", timed(lambda: survey.run(db.session, year(2026)), args.repeats))
         report("outcomes, year 2026, two municipalities", timed(region(year(2026), ("205", "765")), args.repeats))
         report("outcomes, March 2026, whole region", timed(region(month(2026, 3)), args.repeats))
         if worker is not None:
