@@ -104,9 +104,6 @@ class Outcomes:
     def transition_sources(self) -> list[str]:
         return [kind for kind in OPENING_TYPES if any(self.transitions.get((kind, to)) for to in STEPS)]
 
-    def transition_total(self, source: str) -> int:
-        return sum(self.transitions.get((source, to), 0) for to in STEPS)
-
 
 # --- scope ---------------------------------------------------------------------------------------
 
