@@ -270,6 +270,8 @@ AUDIT_ACTIONS = {
     "sites_import": _l("site CSV imported"),
     "sites_exported": _l("site CSV downloaded"),
     "survey_exported": _l("survey downloaded"),
+    "outcomes_viewed": _l("outcomes viewed"),
+    "outcomes_exported": _l("outcomes downloaded"),
     "organisation_created": _l("organisation created"),
     "organisation_updated": _l("organisation changed"),
     "site_created": _l("site created"),
@@ -317,4 +319,5 @@ AUDIT_OBJECTS = {
     "opening": _l("opening"),
     "organisation": _l("organisation"),
     "survey": _l("survey"),
+    "outcomes": _l("outcomes"),
 }

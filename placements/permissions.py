@@ -149,3 +149,13 @@ def can_view_job(user, job) -> bool:
     if has_role(user, COORDINATOR):
         return True
     return has_role(user, HOST, SOCIAL_WORKER) and job.owner_id is not None and job.owner_id == user.id
+
+
+def can_view_region_outcomes(user) -> bool:
+    """Outcomes of every client in the region, as counts (docs/rules.md §19.1)."""
+    return has_role(user, COORDINATOR)
+
+
+def can_view_own_outcomes(user) -> bool:
+    """Outcomes of the worker's own and shared clients, as counts (docs/rules.md §19.1)."""
+    return has_role(user, SOCIAL_WORKER)

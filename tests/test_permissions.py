@@ -101,6 +101,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("steps.end", "POST"): {"host", "social_worker"},
     ("survey.survey_page", "GET"): COORDINATOR,
     ("survey.survey_csv", "GET"): COORDINATOR,
+    # Outcomes (docs/rules.md §19): the region's for coordinators, a worker's own clients' for workers.
+    ("outcomes.region_outcomes", "GET"): COORDINATOR,
+    ("outcomes.region_csv", "GET"): COORDINATOR,
+    ("outcomes.own_outcomes", "GET"): {"social_worker"},
+    ("outcomes.own_csv", "GET"): {"social_worker"},
     ("catalogue.sites_csv", "GET"): COORDINATOR,
     # The API answers 401 (not a login redirect) to anonymous callers; no client data in it.
     ("api.sites", "GET"): LOGGED_IN,

@@ -11,9 +11,10 @@ import pytest
 from placements import clock
 from placements.errors import PermissionDenied
 from placements.permissions import SYSTEM
-from placements.services import audit, clients, importer, jobs, paths, placements, queue, sites, users
+from placements.services import audit, clients, importer, jobs, outcomes, paths, placements, queue, sites, users
 from placements.services.geocoding import Geocoder
 from placements.services.importer import jobs as import_jobs
+from placements.services.survey import year
 from tests.builders import csv_bytes, site_row
 
 
@@ -215,6 +216,11 @@ CALLS = {
         s, w["client"], w["host"], today=clock.today(), now=clock.now()
     ),
     "a worker lists a host's queues": lambda s, w: queue.host_queues(s, w["worker"], today=clock.today()),
+    "a worker reads the region's outcomes": lambda s, w: outcomes.region_outcomes(s, w["worker"], year(2026)),
+    "a host reads the region's outcomes": lambda s, w: outcomes.region_outcomes(s, w["host"], year(2026)),
+    "a host reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, w["host"], year(2026)),
+    "a coordinator reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, w["coordinator"], year(2026)),
+    "the command line reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, SYSTEM, year(2026)),
 }
 
 
@@ -234,6 +240,8 @@ def test_the_right_users_are_not_refused(db, world):
     placements.accept(session, world["proposal"], world["host"], now=clock.now())
     sites.confirm(session, world["opening"], world["host"], expected_version=world["opening"].version)
     assert audit.search_query(world["coordinator"]) is not None
+    assert outcomes.region_outcomes(session, world["coordinator"], year(2026)).ended_total() == 0
+    assert outcomes.worker_outcomes(session, world["worker"], year(2026)).transitions == {}
     user, token = users.invite_user(
         session,
         world["coordinator"],

@@ -185,7 +185,7 @@ def test_every_blueprint_is_a_package_that_creates_its_bp():
 
     import placements
 
-    for name in ("admin", "api", "auth", "catalogue", "clients", "main", "steps", "survey"):
+    for name in ("admin", "api", "auth", "catalogue", "clients", "main", "outcomes", "steps", "survey"):
         feature = __import__(f"placements.{name}", fromlist=["bp"])
         assert isinstance(feature.bp, Blueprint), name
         assert Path(feature.__file__).name == "__init__.py"

@@ -13,7 +13,7 @@ from placements.catalogue.maps import build_map
 from placements.extensions import db
 from placements.models import Site
 from placements.permissions import COORDINATOR
-from placements.services import catalogue, reference, site_csv
+from placements.services import capacity_ahead, catalogue, reference, site_csv
 from placements.services.site_export import export_rows
 from placements.web.access import browse_required, roles_required
 from placements.web.auditing import audit_event
@@ -35,6 +35,14 @@ def _map_parts(**kwargs):
     return build_map(current_app.config["MAP_TILES_URL"], current_app.config["MAP_TILES_ATTRIBUTION"], **kwargs)
 
 
+def _places_ahead(opening_ids) -> dict:
+    """Places freeing in 30/60/90 days for the openings shown (docs/rules.md §8.8); signed-in
+    users only, as a worker plans a start with them."""
+    if not current_user.is_authenticated:
+        return {}
+    return capacity_ahead.freeing(db.session, opening_ids, today=clock.today())
+
+
 def _filter_context(parsed) -> dict:
     return {
         "parsed": parsed,
@@ -52,7 +60,10 @@ def site_list():
     suggestions = []
     if result.total == 0 and parsed.filters.active:
         suggestions = catalogue.loosen_suggestions(db.session, parsed.filters)
-    return render_template("catalogue/sites.html", result=result, suggestions=suggestions, **_filter_context(parsed))
+    ahead = _places_ahead(ov.opening.id for row in result.rows for ov in row.openings)
+    return render_template(
+        "catalogue/sites.html", result=result, suggestions=suggestions, ahead=ahead, **_filter_context(parsed)
+    )
 
 
 @bp.get("/map")
@@ -96,6 +107,7 @@ def site_page(site_id: int):
         map=small_map,
         markers=marker,
         today=clock.today(),
+        ahead=_places_ahead(ov.opening.id for ov in openings),
     )
 
 

@@ -29,6 +29,8 @@ class Placement(Base):
         Index("ix_placements_opening_id_status", "opening_id", "status"),
         Index("ix_placements_start_date", "start_date"),
         Index("ix_placements_ended_on", "ended_on"),
+        # Each client's placements in order, covering what path transitions read (§19.4).
+        Index("ix_placements_client_id_start_date", "client_id", "start_date", "id", "status", "opening_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
