@@ -145,9 +145,9 @@ def register_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature is a package whose ``__init__`` creates its blueprint ``bp``."""
-    from placements import admin, api, auth, catalogue, clients, inbox, jobs, main, steps, survey
+    from placements import admin, api, auth, catalogue, clients, inbox, jobs, main, rounds, steps, survey
 
-    for feature in (main, auth, catalogue, clients, steps, survey, api, admin, inbox, jobs):
+    for feature in (main, auth, catalogue, clients, steps, survey, rounds, api, admin, inbox, jobs):
         app.register_blueprint(feature.bp)
 
 

@@ -158,6 +158,8 @@ NOTIFICATION_KINDS = {
     "clients_transferred": _l("Clients were moved to me or from me"),
     "stale_digest": _l("Weekly reminder of our openings whose data is out of date"),
     "account": _l("My account: set or reset password"),
+    "round_invitation": _l("A survey round asks our organisation to answer"),
+    "round_reminder": _l("Reminder: our answer to a survey round is missing"),
 }
 # Kinds a user cannot turn off or delay: the mail carries what the user needs to log in.
 ALWAYS_IMMEDIATE = ("account",)
@@ -271,6 +273,15 @@ AUDIT_ACTIONS = {
     "placement_declined": _l("placement declined"),
     "placement_cancelled": _l("placement cancelled"),
     "placement_ended": _l("placement ended"),
+    "round_created": _l("survey round created"),
+    "round_opened": _l("survey round opened"),
+    "round_closed": _l("survey round closed"),
+    "round_reopened": _l("survey round reopened"),
+    "round_reminded": _l("survey round reminder sent"),
+    "round_response_saved": _l("survey round answer saved"),
+    "round_response_submitted": _l("survey round answer sent"),
+    "round_report_viewed": _l("survey round report viewed"),
+    "round_report_exported": _l("survey round report downloaded"),
 }
 
 AUDIT_OBJECTS = {
@@ -281,4 +292,5 @@ AUDIT_OBJECTS = {
     "opening": _l("opening"),
     "organisation": _l("organisation"),
     "survey": _l("survey"),
+    "survey_round": _l("survey round"),
 }

@@ -9,6 +9,7 @@ from placements.models.notification import Notification, NotificationPreference,
 from placements.models.organisation import Organisation
 from placements.models.placement import Placement
 from placements.models.rate_limit import RateLimitCounter
+from placements.models.round import ResponseLine, RoundResponse, RoundSnapshotGroup, RoundSnapshotRow, SurveyRound
 from placements.models.site import Opening, Site
 from placements.models.support import GeocodeCache, ImportUpload
 from placements.models.user import ClientTransfer, PasswordLink, User
@@ -33,7 +34,12 @@ __all__ = [
     "Placement",
     "PostalCode",
     "RateLimitCounter",
+    "ResponseLine",
+    "RoundResponse",
+    "RoundSnapshotGroup",
+    "RoundSnapshotRow",
     "Site",
+    "SurveyRound",
     "User",
     "client_shares",
 ]

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "placement_starting": "daily",
         "placement_ending": "daily",
         "stale_digest": "immediate",
+        "round_invitation": "immediate",
+        "round_reminder": "immediate",
         "account": "immediate",
     },
     permissions.SOCIAL_WORKER: {
@@ -400,6 +402,15 @@ def describe(notification: Notification) -> Text:
                 )
             ],
         )
+    if kind in ("round_invitation", "round_reminder"):
+        deadline = formats.day(p.get("deadline"))
+        if kind == "round_invitation":
+            title = _("Survey round: %(round)s", round=p.get("round", ""))
+            first = _("Your organisation is asked to answer the survey round by %(deadline)s.", deadline=deadline)
+        else:
+            title = _("Reminder: survey round %(round)s", round=p.get("round", ""))
+            first = _("Your organisation's answer is still missing. The deadline is %(deadline)s.", deadline=deadline)
+        return Text(title, [first, _("Confirm or correct the places of each opening and send the answer.")])
     if kind == "account":
         if p.get("purpose") == "reset":
             title = _("Set a new password for the Kainuu placement registry")

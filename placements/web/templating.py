@@ -44,6 +44,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("clients.client_list", _l("Clients"), permissions.can_create_clients),
     NavItem("catalogue.my_sites", _l("My sites"), _host),
     NavItem("survey.survey_page", _l("Survey"), permissions.can_run_survey),
+    NavItem("rounds.round_list", _l("Survey rounds"), lambda user: permissions.has_role(user, permissions.COORDINATOR)),
     NavItem("admin.organisations", _l("Organisations"), permissions.can_manage_registry),
     NavItem("admin.import_upload", _l("Import"), permissions.can_manage_registry),
     NavItem("admin.stale_overview", _l("Stale data"), permissions.can_manage_registry),
