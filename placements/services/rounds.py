@@ -161,10 +161,16 @@ def open_round(session: Session, user, round_id: int, progress=None) -> dict:
     for start in range(0, len(lines), 5000):
         session.execute(insert(ResponseLine), lines[start : start + 5000])
     hosts = hosts_of(session, organisation_ids) if organisation_ids else {}
-    for done, oid in enumerate(organisation_ids, start=1):
-        _tell(session, hosts.get(oid, []), "round_invitation", survey_round, response_ids[oid])
-        if progress and (done % 50 == 0 or done == total):
-            progress(done, total)
+    params = _params(survey_round)
+    for start in range(0, total, 100):
+        chunk = organisation_ids[start : start + 100]
+        batches = [
+            (hosts.get(oid, []), "round_response", response_ids[oid], params, f"/rounds/{survey_round.id}")
+            for oid in chunk
+        ]
+        notifications.notify_many(session, "round_invitation", batches)
+        if progress:
+            progress(start + len(chunk), total)
     survey_round.status = "open"
     survey_round.opened_at = clock.now()
     detail = f"organisations={total} openings={len(lines)}"
@@ -173,8 +179,12 @@ def open_round(session: Session, user, round_id: int, progress=None) -> dict:
     return {"round_id": round_id, "organisations": total, "openings": len(lines)}
 
 
+def _params(survey_round: SurveyRound) -> dict:
+    return {"round": survey_round.name, "deadline": survey_round.deadline.isoformat()}
+
+
 def _tell(session: Session, hosts, kind: str, survey_round: SurveyRound, response_id: int, subject=None) -> None:
-    params = {"round": survey_round.name, "deadline": survey_round.deadline.isoformat()}
+    params = _params(survey_round)
     notifications.notify(
         session,
         hosts,
