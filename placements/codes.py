@@ -92,6 +92,17 @@ OPENING_STATUSES = {
     "closed": _l("closed"),
 }
 
+# Survey rounds (docs/rules.md §17): where a round, an organisation's answer and the answer
+# about one opening stand.
+ROUND_STATUSES = {"opening": _l("being opened"), "open": _l("open"), "closed": _l("closed")}
+RESPONSE_STATUSES = {"not_started": _l("not started"), "in_progress": _l("in progress"), "submitted": _l("sent")}
+LINE_ANSWERS = {
+    "pending": _l("Not answered yet"),
+    "confirmed": _l("Confirm as is"),
+    "corrected": _l("Correct"),
+    "closed": _l("No longer exists (closed)"),
+}
+
 GEOCODE_PRECISIONS = {
     "exact": _l("exact address"),
     "postal_code": _l("postal code area"),

@@ -8,12 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from placements.codes import OPENING_STATUSES
+from placements.codes import LINE_ANSWERS, OPENING_STATUSES, RESPONSE_STATUSES, ROUND_STATUSES
 from placements.models.base import Base, CodeList, UTCDateTime, one_of, utcnow
-
-ROUND_STATUSES = ("opening", "open", "closed")
-RESPONSE_STATUSES = ("not_started", "in_progress", "submitted")
-LINE_ANSWERS = ("pending", "confirmed", "corrected", "closed")
 
 
 class SurveyRound(Base):

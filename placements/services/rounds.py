@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from placements import clock, permissions
-from placements.codes import AGE_BANDS, GENDERS, OPENING_STATUSES, OPENING_TYPES
+from placements.codes import AGE_BANDS, GENDERS, LINE_ANSWERS, OPENING_STATUSES, OPENING_TYPES
 from placements.errors import Refused
 from placements.models import (
     Opening,
@@ -362,7 +362,7 @@ def save_response(
 
 
 def _apply(session: Session, user, opening: Opening, line: ResponseLine, given: Answer, now: datetime) -> None:
-    if given.answer not in ("pending", "confirmed", "corrected", "closed"):
+    if given.answer not in LINE_ANSWERS:
         raise Refused(_("Choose an answer from the list."))
     if given.answer == "pending":
         line.answer = "pending"
