@@ -158,6 +158,11 @@ def test_a_whole_survey_round(browser, page, live_server, live_app, live_account
     host_page.get_by_role("button", name="Lähetä vastaus").click()
     host_page.wait_for_load_state()
     assert "Vastaus lähetettiin" in host_page.locator(".flashes").inner_text()
+    host_page.get_by_role("button", name="In English").click()
+    host_page.wait_for_load_state()
+    assert "Send the answer" in host_page.content()
+    assert_accessible(host_page)
+    host_page.get_by_role("button", name="Suomeksi").click()
     host_page.context.close()
     with live_app.app_context():
         assert db.session.get(Opening, corrected_id).places_total == corrected_total + 2  # the live opening too
@@ -214,3 +219,13 @@ def test_a_whole_survey_round(browser, page, live_server, live_app, live_account
     total_row = page.locator("tr.total").inner_text()
     assert "▲ +3" in total_row
     assert f"kyselykierrokseen {name}" in page.content()
+
+    # The round pages in English pass axe too.
+    page.get_by_role("button", name="In English").click()
+    page.wait_for_load_state()
+    assert "Frozen figures" in page.content()
+    assert_accessible(page)
+    for path in ("/admin/rounds", f"/admin/rounds/{next_id}", f"/admin/rounds/{next_id}/reopen"):
+        page.goto(live_server + path)
+        assert_accessible(page)
+    page.get_by_role("button", name="Suomeksi").click()
