@@ -396,3 +396,24 @@ def test_hosts_and_social_workers_cannot_open_the_coordinators_pages(db, region,
     login(build.user("social_worker"))
     assert client.get(path.format(id=survey_round.id)).status_code == 403
     assert client.get(f"/rounds/{survey_round.id}").status_code == 403
+
+
+def test_registry_placements_in_the_period_are_counted_beside_participants_from_elsewhere(db, region, build):
+    """An accepted placement that starts in the period counts for its opening (§17.4); a
+    mere proposal does not."""
+    from placements.services import placements as placement_service
+
+    worker = build.user("social_worker")
+    kitchen = region["openings"]["Keittiöapulainen"]
+    accepted = build.placement(build.client(worker), kitchen, worker)
+    placement_service.accept(db.session, accepted, region["host_a"], now=clock.now())
+    build.placement(build.client(worker), kitchen, worker)  # only proposed
+    db.session.commit()
+    survey_round = _open(db, region["coordinator"])
+    _answer_a(db, region, survey_round)
+    _close(db, region, survey_round)
+    report = round_report.report(db.session, survey_round)
+    lines = {(line.municipality, line.opening_type): line.values for line in report.lines}
+    assert lines[("Kajaani", "rehabilitative_work")]["participants_registry"] == 1
+    assert report.totals["participants_registry"] == 1
+    assert round_report.suppress("participants_registry", 1) == "<5"
