@@ -145,9 +145,23 @@ def register_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Each feature is a package whose ``__init__`` creates its blueprint ``bp``."""
-    from placements import admin, api, auth, catalogue, clients, inbox, jobs, main, outcomes, paths, steps, survey
+    from placements import (
+        admin,
+        api,
+        auth,
+        catalogue,
+        clients,
+        inbox,
+        jobs,
+        main,
+        outcomes,
+        paths,
+        rounds,
+        steps,
+        survey,
+    )
 
-    for feature in (main, auth, catalogue, clients, paths, steps, survey, outcomes, api, admin, inbox, jobs):
+    for feature in (main, auth, catalogue, clients, paths, steps, survey, rounds, outcomes, api, admin, inbox, jobs):
         app.register_blueprint(feature.bp)
 
 

@@ -92,6 +92,17 @@ OPENING_STATUSES = {
     "closed": _l("closed"),
 }
 
+# Survey rounds (docs/rules.md §17): where a round, an organisation's answer and the answer
+# about one opening stand.
+ROUND_STATUSES = {"opening": _l("being opened"), "open": _l("open"), "closed": _l("closed")}
+RESPONSE_STATUSES = {"not_started": _l("not started"), "in_progress": _l("in progress"), "submitted": _l("sent")}
+LINE_ANSWERS = {
+    "pending": _l("Not answered yet"),
+    "confirmed": _l("Confirm as is"),
+    "corrected": _l("Correct"),
+    "closed": _l("No longer exists (closed)"),
+}
+
 GEOCODE_PRECISIONS = {
     "exact": _l("exact address"),
     "postal_code": _l("postal code area"),
@@ -170,6 +181,8 @@ NOTIFICATION_KINDS = {
     "stale_digest": _l("Weekly reminder of our openings whose data is out of date"),
     "account": _l("My account: set or reset password"),
     "queue_place_free": _l("A place freed up where my client is first in the queue"),
+    "round_invitation": _l("A survey round asks our organisation to answer"),
+    "round_reminder": _l("Reminder: our answer to a survey round is missing"),
 }
 # Kinds a user cannot turn off or delay: the mail carries what the user needs to log in.
 ALWAYS_IMMEDIATE = ("account",)
@@ -309,6 +322,15 @@ AUDIT_ACTIONS = {
     "queue_confirmed": _l("queue place confirmed"),
     "queue_offered": _l("queue: worker told of a free place"),
     "queue_listed": _l("queue listed to the host"),
+    "round_created": _l("survey round created"),
+    "round_opened": _l("survey round opened"),
+    "round_closed": _l("survey round closed"),
+    "round_reopened": _l("survey round reopened"),
+    "round_reminded": _l("survey round reminder sent"),
+    "round_response_saved": _l("survey round answer saved"),
+    "round_response_submitted": _l("survey round answer sent"),
+    "round_report_viewed": _l("survey round report viewed"),
+    "round_report_exported": _l("survey round report downloaded"),
 }
 
 AUDIT_OBJECTS = {
@@ -320,4 +342,5 @@ AUDIT_OBJECTS = {
     "organisation": _l("organisation"),
     "survey": _l("survey"),
     "outcomes": _l("outcomes"),
+    "survey_round": _l("survey round"),
 }

@@ -91,6 +91,19 @@ def can_run_survey(user) -> bool:
     return has_role(user, COORDINATOR) or is_system(user)
 
 
+def can_manage_rounds(user) -> bool:
+    """Create, open, follow, remind, close and reopen survey rounds; read their reports
+    (docs/rules.md §17.1)."""
+    return has_role(user, COORDINATOR) or is_system(user)
+
+
+def can_answer_round(user, response) -> bool:
+    """A host answers a survey round for their own organisation only (docs/rules.md §17.2)."""
+    return (
+        has_role(user, HOST) and user.organisation_id is not None and user.organisation_id == response.organisation_id
+    )
+
+
 def can_create_clients(user) -> bool:
     return has_role(user, SOCIAL_WORKER)
 

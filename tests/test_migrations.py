@@ -94,3 +94,49 @@ def test_search_text_is_filled_for_sites_that_existed_before_it(tmp_path):
             organisation_uuid = connection.execute(text("SELECT uuid FROM organisations")).scalar_one()
             assert len(organisation_uuid) == 36
         _db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_survey_rounds_migration_keeps_notifications_and_allows_the_round_kinds(backend, tmp_path):
+    """8c91d39cabb4 adds the round tables and widens the CHECK of notification kinds without
+    losing existing notifications; its downgrade removes the round notices, then narrows it."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    url = _fresh_url(backend, tmp_path)
+    app = create_app(base_config(url, tmp_path))
+    insert = (
+        "INSERT INTO notifications (recipient_id, kind, params, created_at, email) "
+        "VALUES (1, :kind, '{}', '2026-11-28 10:00:00+00', 'none')"
+    )
+    try:
+        with app.app_context():
+            upgrade(revision="cf4506138770")
+            with _db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO users (id, email, name, role, password_hash, active, must_change_password, "
+                        "session_version, created_at) VALUES (1, 'k@example.fi', 'K', 'coordinator', '!', "
+                        "true, false, 1, '2026-11-28 10:00:00+00')"
+                    )
+                )
+                connection.execute(text(insert), {"kind": "stale_digest"})
+            with pytest.raises(IntegrityError), _db.engine.begin() as connection:
+                connection.execute(text(insert), {"kind": "round_invitation"})
+            upgrade(revision="8c91d39cabb4")
+            with _db.engine.begin() as connection:
+                connection.execute(text(insert), {"kind": "round_invitation"})
+                kinds = sorted(connection.execute(text("SELECT kind FROM notifications")).scalars())
+            assert kinds == ["round_invitation", "stale_digest"]
+            assert {"survey_rounds", "round_responses", "round_response_lines", "round_snapshot_rows"} <= set(
+                inspect(_db.engine).get_table_names()
+            )
+            downgrade(revision="cf4506138770")
+            with _db.engine.connect() as connection:
+                assert list(connection.execute(text("SELECT kind FROM notifications")).scalars()) == ["stale_digest"]
+            assert "survey_rounds" not in set(inspect(_db.engine).get_table_names())
+    finally:
+        with app.app_context():
+            _db.engine.dispose()
+        if backend == "postgresql":
+            drop_database(url)

@@ -179,6 +179,8 @@ def test_the_preferences_page_saves_the_choices_and_the_language(app, db, scene)
             "kind_placement_starting": "daily",
             "kind_placement_ending": "daily",
             "kind_stale_digest": "inbox",
+            "kind_round_invitation": "immediate",
+            "kind_round_reminder": "daily",
             "language": "en",
         },
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
-from placements import permissions
+from placements import clock, permissions
 from placements.models import AuditEvent, Client, QueueEntry, User
-from placements.services import jobs, notifications, tokens, users
+from placements.services import jobs, notifications, rounds, tokens, users
 from tests.conftest import csrf_token
 
 ANONYMOUS = "anonymous"
@@ -51,6 +53,20 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     # A job's page: the user who started it (here the social worker) and coordinators (§16.3).
     ("jobs.job_page", "GET"): {"social_worker", "coordinator"},
     ("jobs.job_progress", "GET"): {"social_worker", "coordinator"},
+    # Survey rounds (§17): the coordinator's pages; a host answers for their own organisation.
+    ("rounds.round_list", "GET"): COORDINATOR,
+    ("rounds.round_list", "POST"): COORDINATOR,
+    ("rounds.round_page", "GET"): COORDINATOR,
+    ("rounds.round_remind", "POST"): COORDINATOR,
+    ("rounds.round_close", "GET"): COORDINATOR,
+    ("rounds.round_close", "POST"): COORDINATOR,
+    ("rounds.round_reopen", "GET"): COORDINATOR,
+    ("rounds.round_reopen", "POST"): COORDINATOR,
+    ("rounds.round_report", "GET"): COORDINATOR,
+    ("rounds.round_report_csv", "GET"): COORDINATOR,
+    ("rounds.round_report_pdf", "GET"): COORDINATOR,
+    ("rounds.answer_page", "GET"): {"host"},
+    ("rounds.answer_page", "POST"): {"host"},
     # Browsing needs a login unless PUBLIC_CATALOGUE=1 (tested separately).
     ("catalogue.site_list", "GET"): LOGGED_IN,
     ("catalogue.site_map", "GET"): LOGGED_IN,
@@ -174,8 +190,19 @@ def objects(build):
     notice = notifications.notify(build.session, [worker], "proposal_accepted", params={}, link="/clients")[0]
     newcomer = build.user("social_worker", email="newcomer@example.fi")
     token = users.reset_password(build.session, newcomer, by=permissions.SYSTEM)
+    survey_round, _job = rounds.create_round(
+        build.session,
+        permissions.SYSTEM,
+        name="Matriisikierros",
+        reference_date=date(2026, 12, 31),
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        deadline=clock.today(),
+    )
+    rounds.open_round(build.session, permissions.SYSTEM, survey_round.id)
     build.session.commit()
     return {
+        "round_id": survey_round.id,
         "token": token,
         "job_id": job.id,
         "worker": worker,
@@ -307,7 +334,9 @@ def test_coordinator_and_hosts_never_read_client_needs(db, people):
     assert not permissions.can_transfer_clients(people["worker_a"])
 
 
-@pytest.mark.parametrize("check", ["can_manage_users", "can_view_audit", "can_run_survey", "can_manage_registry"])
+@pytest.mark.parametrize(
+    "check", ["can_manage_users", "can_view_audit", "can_run_survey", "can_manage_registry", "can_manage_rounds"]
+)
 def test_coordinator_only_checks(people, check):
     function = getattr(permissions, check)
     assert function(people["coordinator"])
@@ -328,3 +357,15 @@ def test_browsing_needs_login_unless_the_catalogue_is_public(people):
     assert not permissions.can_browse_catalogue(anonymous, public_catalogue=False)
     assert permissions.can_browse_catalogue(anonymous, public_catalogue=True)
     assert permissions.can_browse_catalogue(people["host_a"], public_catalogue=False)
+
+
+def test_a_host_answers_a_survey_round_only_for_their_own_organisation(people):
+    """docs/rules.md §17.2: the host of the organisation, nobody else (not even a coordinator)."""
+
+    class Response:
+        organisation_id = people["site_a"].organisation_id
+
+    assert permissions.can_answer_round(people["host_a"], Response())
+    for name in ("host_b", "worker_a", "coordinator"):
+        assert not permissions.can_answer_round(people[name], Response())
+    assert not permissions.can_answer_round(permissions.SYSTEM, Response())

@@ -11,7 +11,7 @@ import pytest
 from placements import clock
 from placements.errors import PermissionDenied
 from placements.permissions import SYSTEM
-from placements.services import audit, clients, importer, jobs, outcomes, paths, placements, queue, sites, users
+from placements.services import audit, clients, importer, jobs, outcomes, paths, placements, queue, rounds, sites, users
 from placements.services.geocoding import Geocoder
 from placements.services.importer import jobs as import_jobs
 from placements.services.survey import year
@@ -50,6 +50,25 @@ def _opening_values(opening):
 
 def _site_values(site):
     return {name: getattr(site, name) for name in sites.SITE_FIELDS} | {"latitude": None, "longitude": None}
+
+
+def _round(session):
+    """An open survey round over every organisation (the services' own steps, as the system)."""
+    survey_round, _job = rounds.create_round(
+        session,
+        SYSTEM,
+        name="Kierros",
+        reference_date=clock.today(),
+        period_start=clock.today() - timedelta(days=365),
+        period_end=clock.today(),
+        deadline=clock.today() + timedelta(days=14),
+    )
+    rounds.open_round(session, SYSTEM, survey_round.id)
+    return survey_round
+
+
+def _response_of(session, survey_round, organisation_id):
+    return next(r for r in survey_round.responses if r.organisation_id == organisation_id)
 
 
 CALLS = {
@@ -221,6 +240,36 @@ CALLS = {
     "a host reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, w["host"], year(2026)),
     "a coordinator reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, w["coordinator"], year(2026)),
     "the command line reads a worker's outcomes": lambda s, w: outcomes.worker_outcomes(s, SYSTEM, year(2026)),
+    "create a survey round as a host": lambda s, w: rounds.create_round(
+        s,
+        w["host"],
+        name="x",
+        reference_date=clock.today(),
+        period_start=clock.today(),
+        period_end=clock.today(),
+        deadline=clock.today(),
+    ),
+    "follow a survey round as a social worker": lambda s, w: rounds.follow(s, w["worker"], _round(s)),
+    "send a survey round's reminders as a host": lambda s, w: rounds.remind(s, w["host"], _round(s)),
+    "close a survey round as a host": lambda s, w: rounds.close_round(s, w["host"], _round(s)),
+    "answer another organisation's survey round": lambda s, w: rounds.save_response(
+        s,
+        w["other_host"],
+        _response_of(s, _round(s), w["site"].organisation_id),
+        answers={},
+        comment="",
+        groups={},
+        submit=False,
+    ),
+    "answer a survey round as a coordinator": lambda s, w: rounds.save_response(
+        s,
+        w["coordinator"],
+        _response_of(s, _round(s), w["site"].organisation_id),
+        answers={},
+        comment="",
+        groups={},
+        submit=False,
+    ),
 }
 
 
@@ -242,6 +291,10 @@ def test_the_right_users_are_not_refused(db, world):
     assert audit.search_query(world["coordinator"]) is not None
     assert outcomes.region_outcomes(session, world["coordinator"], year(2026)).ended_total() == 0
     assert outcomes.worker_outcomes(session, world["worker"], year(2026)).transitions == {}
+    survey_round = _round(session)
+    response = _response_of(session, survey_round, world["site"].organisation_id)
+    rounds.save_response(session, world["host"], response, answers={}, comment="", groups={}, submit=False)
+    assert rounds.follow(session, world["coordinator"], survey_round).overall.in_progress == 1
     user, token = users.invite_user(
         session,
         world["coordinator"],

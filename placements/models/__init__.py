@@ -10,6 +10,7 @@ from placements.models.organisation import Organisation
 from placements.models.path import PlanEntry, QueueEntry
 from placements.models.placement import Placement
 from placements.models.rate_limit import RateLimitCounter
+from placements.models.round import ResponseLine, RoundResponse, RoundSnapshotGroup, RoundSnapshotRow, SurveyRound
 from placements.models.site import Opening, Site
 from placements.models.support import GeocodeCache, ImportUpload
 from placements.models.user import ClientTransfer, PasswordLink, User
@@ -36,7 +37,12 @@ __all__ = [
     "PostalCode",
     "QueueEntry",
     "RateLimitCounter",
+    "ResponseLine",
+    "RoundResponse",
+    "RoundSnapshotGroup",
+    "RoundSnapshotRow",
     "Site",
+    "SurveyRound",
     "User",
     "client_shares",
 ]

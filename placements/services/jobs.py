@@ -71,7 +71,7 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 
 def _load_handlers() -> None:
-    from placements.services import schedule  # noqa: F401  (registers the daily notices)
+    from placements.services import rounds, schedule  # noqa: F401  (the daily notices, opening rounds)
     from placements.services.importer import jobs  # noqa: F401  (registers the import jobs)
 
 

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "placement_starting": "daily",
         "placement_ending": "daily",
         "stale_digest": "immediate",
+        "round_invitation": "immediate",
+        "round_reminder": "immediate",
         "account": "immediate",
     },
     permissions.SOCIAL_WORKER: {
@@ -147,6 +149,53 @@ def notify(
             outbox.queue(session, user, [notification], kind=kind, extra=mail_extra, sensitive=sensitive)
     session.flush()
     return written
+
+
+def notify_many(session: Session, kind: str, batches: Iterable[tuple[Iterable[User], str, object, dict, str]]) -> int:
+    """``notify`` for many subjects at once (opening a survey round tells 1,000 organisations):
+    each batch is (recipients, subject type, subject id, params, link). Preferences are read in
+    one query and the rows written in two flushes. How many notifications were written."""
+    from placements.services import outbox
+
+    batches = [(list(users), *rest) for users, *rest in batches]
+    ids = {user.id for users, *_rest in batches for user in users if user is not None}
+    chosen = (
+        dict(
+            session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.delivery).where(
+                    NotificationPreference.kind == kind, NotificationPreference.user_id.in_(ids)
+                )
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    written, messages = [], []
+    now = clock.now()
+    for users, subject_type, subject_id, params, link in batches:
+        for user in {u.id: u for u in users if u is not None and u.active}.values():
+            how = "immediate" if kind in ALWAYS_IMMEDIATE else chosen.get(user.id, kinds_for(user).get(kind, "inbox"))
+            notification = Notification(
+                recipient_id=user.id,
+                kind=kind,
+                subject_type=subject_type,
+                subject_id=None if subject_id is None else str(subject_id),
+                params=json.dumps(params or {}, ensure_ascii=False, default=str),
+                link=link,
+                created_at=now,
+                email={"immediate": "pending", "daily": "digest"}.get(how, "none"),
+            )
+            notification.recipient = user
+            written.append(notification)
+            if how == "immediate":
+                messages.append((notification, outbox.build_message(user, [notification], kind=kind)))
+    session.add_all(message for _n, message in messages)
+    session.flush()
+    for notification, message in messages:
+        notification.outbox_message_id = message.id
+    session.add_all(written)
+    session.flush()
+    return len(written)
 
 
 def workers_of(client) -> list[User]:
@@ -447,6 +496,15 @@ def describe(notification: Notification) -> Text:
                 )
             ],
         )
+    if kind in ("round_invitation", "round_reminder"):
+        deadline = formats.day(p.get("deadline"))
+        if kind == "round_invitation":
+            title = _("Survey round: %(round)s", round=p.get("round", ""))
+            first = _("Your organisation is asked to answer the survey round by %(deadline)s.", deadline=deadline)
+        else:
+            title = _("Reminder: survey round %(round)s", round=p.get("round", ""))
+            first = _("Your organisation's answer is still missing. The deadline is %(deadline)s.", deadline=deadline)
+        return Text(title, [first, _("Confirm or correct the places of each opening and send the answer.")])
     if kind == "account":
         if p.get("purpose") == "reset":
             title = _("Set a new password for the Kainuu placement registry")

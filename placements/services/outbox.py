@@ -100,8 +100,21 @@ def queue(
     sensitive: bool = False,
 ) -> OutboxMessage:
     """An outbox row for ``notifications``, in the caller's transaction."""
+    message = build_message(user, notifications, kind=kind, extra=extra, sensitive=sensitive)
+    session.add(message)
+    session.flush()
+    for notification in notifications:
+        notification.email = "pending"
+        notification.outbox_message_id = message.id
+    return message
+
+
+def build_message(
+    user: User, notifications: list[Notification], *, kind: str, extra: dict | None = None, sensitive: bool = False
+) -> OutboxMessage:
+    """The outbox row for ``notifications``, not yet added (for writing many at once)."""
     subject, text, html = compose(user, notifications, extra=extra)
-    message = OutboxMessage(
+    return OutboxMessage(
         recipient_id=user.id,
         recipient_email=user.email,
         language=user.language or "fi",
@@ -114,12 +127,6 @@ def queue(
         next_attempt_at=clock.now(),
         created_at=clock.now(),
     )
-    session.add(message)
-    session.flush()
-    for notification in notifications:
-        notification.email = "pending"
-        notification.outbox_message_id = message.id
-    return message
 
 
 # --- sending ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What the registry sends on its own, once a day (docs/rules.md §15.2): placements starting
 tomorrow and ending in two weeks, proposals unanswered for five working days, the weekly
-reminder of stale data, and the daily summaries. Every step is idempotent: running it
+reminder of stale data, survey round reminders 7 and 2 days before the deadline
+(§17.3), and the daily summaries. Every step is idempotent: running it
 twice on a day tells nobody twice.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from placements import clock
 from placements.models import Notification, Opening, Placement, Site, User
-from placements.services import freshness, notifications, outbox
+from placements.services import freshness, notifications, outbox, rounds
 
 REMINDER_AFTER_WORKING_DAYS = 5
 ENDING_NOTICE_DAYS = 14
@@ -170,6 +171,7 @@ def run_daily(session: Session, *, stale_after_days: int, now: datetime | None =
     starting_and_ending(session, today, report)
     unanswered_proposals(session, today, report)
     stale_digests(session, now, stale_after_days, report)
+    report.add("round_reminder", rounds.automatic_reminders(session, today))
     session.flush()
     daily_summaries(session, report)
     session.flush()

@@ -45,6 +45,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("catalogue.my_sites", _l("My sites"), _host),
     NavItem("outcomes.own_outcomes", _l("Outcomes"), permissions.can_view_own_outcomes),
     NavItem("survey.survey_page", _l("Survey"), permissions.can_run_survey),
+    NavItem("rounds.round_list", _l("Survey rounds"), lambda user: permissions.has_role(user, permissions.COORDINATOR)),
     NavItem("outcomes.region_outcomes", _l("Outcomes"), permissions.can_view_region_outcomes),
     NavItem("admin.organisations", _l("Organisations"), permissions.can_manage_registry),
     NavItem("admin.import_upload", _l("Import"), permissions.can_manage_registry),
