@@ -311,6 +311,8 @@ def test_the_audit_trail_pages_by_50_and_the_paging_keeps_the_posted_filters(cli
     first = post_form(client, "/admin/audit", {"client_code": "K-PAGE-0001"}, token_from="/admin/audit")
     html = first.get_data(as_text=True)
     assert "51 tapahtumaa – tapahtumat 1–50, sivu 1/2" in html
+    assert '<details class="filters" open>' in html  # the set filters stay in view
+    assert '<details class="filters">' in client.get("/admin/audit").get_data(as_text=True)  # folded: none set
     assert set(re.findall(r"nro-(\d+)", html)) == {str(n) for n in range(1, 51)}  # newest first
     assert "muu-" not in html and 'data-rel="prev"' not in html
     hidden = _hidden_fields(html, "next")
