@@ -112,6 +112,7 @@ def test_the_preview_names_the_sites_it_creates_and_changes_and_what_changes(cli
         changed,
     ), changed[:600]
     assert "Arkistoitava paja" not in html  # not in the file: not changed
+    assert "<strong>OLD-1</strong>: Keittiöapulainen – Paikkoja yhteensä: 5 → 9" in html
 
 
 def test_a_file_with_problems_is_not_kept(client, db, coordinator):

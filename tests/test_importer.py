@@ -216,7 +216,7 @@ BAD_ROWS = [
     ({"task_areas": "kitchen|juggling"}, "task_areas", "”juggling”"),
     ({"days_per_week_min": "two"}, "days_per_week_min", "ei ole kokonaisluku"),
     ({"days_per_week_max": "8"}, "days_per_week_max", "välillä 1–7"),
-    ({"days_per_week_min": "4", "days_per_week_max": "3"}, "days_per_week_min", "suurempi kuin enintään"),
+    ({"days_per_week_min": "4", "days_per_week_max": "3"}, "days_per_week_min", "suurempi kuin enimmäismäärä"),
     ({"days_per_week_max": "5"}, "days_per_week_max", "1–4 päivänä viikossa"),
     ({"hours_per_day_min": "3"}, "hours_per_day_min", "4–8 tuntia päivässä"),
     ({"hours_per_day_max": "9"}, "hours_per_day_max", "4–8 tuntia päivässä"),

@@ -341,7 +341,7 @@ def _plan_openings(plan: Plan, group: SiteGroup, site, stored: Stored) -> list[s
                     group.site_ref,
                     opening.title,
                     tuple(
-                        f"{name}: {getattr(opening, name)} → {values[name]}"
+                        f"{name}: {_shown(getattr(opening, name))} → {_shown(values[name])}"
                         for name in differing
                         if name not in ("type", "title")
                     ),
@@ -366,6 +366,15 @@ def _plan_openings(plan: Plan, group: SiteGroup, site, stored: Stored) -> list[s
             result.openings_archived += 1
     kept = [opening.title for key, opening in current.items() if key in seen]
     return kept + new_titles
+
+
+def _shown(value) -> str:
+    """A value in a change line: code lists joined as in the file, nothing as "–"."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, list | tuple):
+        return "|".join(str(item) for item in value) or "–"
+    return str(value)
 
 
 def _snapshot(opening) -> Snapshot:

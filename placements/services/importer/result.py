@@ -105,6 +105,18 @@ class ImportResult:
     def changes_total(self) -> int:
         return self.change_count if self.change_count is not None else len(self.changes)
 
+    def labelled_changes(self, limit: int = 50) -> list[tuple[str, str, list[str]]]:
+        """The first changed openings with each change's field named in the reader's language:
+        "Paikkoja yhteensä: 5 → 9" for the stored "places_total: 5 → 9"."""
+        shown = []
+        for ref, title, fields in self.changes[:limit]:
+            lines = []
+            for line in fields:
+                name, colon, change = line.partition(": ")
+                lines.append(f"{FIELD_LABELS[name]}: {change}" if colon and name in FIELD_LABELS else line)
+            shown.append((ref, title, lines))
+        return shown
+
     COUNTS = (
         "rows",
         "sites_created",
