@@ -1,5 +1,5 @@
 """Finnish wording that users stumbled on (issue 12, item 20): each named string reads as a
-Finnish social-work professional writes it, with the terms of DESIGN.md §2."""
+Finnish social-work professional writes it, with one term per thing (docs/rules.md §1.1)."""
 
 from __future__ import annotations
 
