@@ -32,6 +32,20 @@ def day(value: date | datetime | str | None) -> str:
     return format_date(value, _DAY[_language()])
 
 
+_DAY_IN_YEAR = {"fi": "d.M.", "en": "d MMM"}
+
+
+def day_range(start: date, end: date) -> str:
+    """Two days as one span: 1.1.–31.12.2026 / 1 Jan – 31 Dec 2026 (the year once if shared)."""
+    language = _language()
+    if start.year == end.year:
+        first = format_date(start, _DAY_IN_YEAR[language])
+    else:
+        first = day(start)
+    separator = "–" if language == "fi" else " – "
+    return f"{first}{separator}{day(end)}"
+
+
 def moment(value: datetime | None) -> str:
     """A point in time in Finnish time: 7.12.2026 klo 14.05 / 7 Dec 2026, 14:05."""
     if value is None:

@@ -273,12 +273,12 @@ def test_both_workers_see_the_move_on_their_client_list(client, db, build, login
 
     with clock.fixed(moment + timedelta(days=1)):
         login(staying)
-        assert "Siirretty sinulle 28.11.2026: 3 asiakasta ohjaajalta Lähtevä Ohjaaja." in client.get(
+        assert "Siirretty sinulle 28.11.2026: 3 asiakasta sosiaaliohjaajalta Lähtevä Ohjaaja." in client.get(
             "/clients"
         ).get_data(as_text=True)
         other = app.test_client()
         log_in(other, leaving.email, PASSWORD)
-        assert "Siirretty sinulta 28.11.2026: 3 asiakasta ohjaajalle Jatkava Ohjaaja." in other.get(
+        assert "Siirretty sinulta 28.11.2026: 3 asiakasta sosiaaliohjaajalle Jatkava Ohjaaja." in other.get(
             "/clients"
         ).get_data(as_text=True)
     with clock.fixed(moment + timedelta(days=users.TRANSFER_NOTICE_DAYS + 1)):

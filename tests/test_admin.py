@@ -13,7 +13,7 @@ from sqlalchemy import select
 from placements.models import AuditEvent, Client, ClientTransfer, Needs, User
 from placements.services import audit
 from tests.builders import PASSWORD
-from tests.conftest import log_in, post_form
+from tests.conftest import csrf_token, log_in, post_form
 
 
 def shown_link(client, response) -> str:
@@ -223,7 +223,7 @@ def listed(client, **filters) -> set[str]:
     response = post_form(client, "/admin/audit", filters, token_from="/admin/audit")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "error-summary" not in html, html[-3000:]
-    return set(re.findall(r"<td>merkki-([A-E])</td>", html))
+    return set(re.findall(r"merkki-([A-E])", html))
 
 
 def test_audit_trail_filters_by_user_client_action_and_date(client, audit_trail):
@@ -283,3 +283,150 @@ def test_no_route_can_edit_or_delete_audit_events(app):
     for rule in app.url_map.iter_rules():
         if "audit" in rule.rule:
             assert rule.endpoint == "admin.audit_log", rule.rule
+
+
+# --- audit trail: pages and words (issue 12, item 15) ---------------------------------------------
+
+
+def _hidden_fields(html: str, rel: str) -> dict[str, str]:
+    """The hidden fields of the paging form whose button is ``rel`` (prev/next)."""
+    forms = re.findall(r'<form method="post" action="/admin/audit" class="inline-form">(.*?)</form>', html, re.S)
+    form = next(f for f in forms if f'data-rel="{rel}"' in f)
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+
+
+def test_the_audit_trail_pages_by_50_and_the_paging_keeps_the_posted_filters(client, db, build, login):
+    """docs/rules.md §12.5: 51 matching events are two pages; the next and previous buttons post
+    the filters again (hidden fields), so page 2 lists only matching events and no code is in an address."""
+    login(build.user("coordinator"))
+    worker = build.user("social_worker")
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for n in range(51):
+        event = audit.record(db.session, "client_viewed", user=worker, client_code="K-PAGE-0001", detail=f"nro-{n}")
+        event.occurred_at = start + timedelta(seconds=n)
+    for n in range(10):  # other clients' events fill no page of the filtered trail
+        audit.record(db.session, "client_viewed", user=worker, client_code="K-MUUT-0002", detail=f"muu-{n}")
+    db.session.commit()
+
+    first = post_form(client, "/admin/audit", {"client_code": "K-PAGE-0001"}, token_from="/admin/audit")
+    html = first.get_data(as_text=True)
+    assert "51 tapahtumaa – tapahtumat 1–50, sivu 1/2" in html
+    assert '<details class="filters" open>' in html  # the set filters stay in view
+    assert '<details class="filters">' in client.get("/admin/audit").get_data(as_text=True)  # folded: none set
+    assert set(re.findall(r"nro-(\d+)", html)) == {str(n) for n in range(1, 51)}  # newest first
+    assert "muu-" not in html and 'data-rel="prev"' not in html
+    hidden = _hidden_fields(html, "next")
+    assert hidden["client_code"] == "K-PAGE-0001" and hidden["page"] == "2"
+
+    second = client.post("/admin/audit", data=hidden)
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200 and "sivu 2/2" in html
+    assert re.findall(r"nro-(\d+)", html) == ["0"] and "muu-" not in html
+    assert 'data-rel="next"' not in html
+    assert re.search(r'id="client_code"[^>]*value="K-PAGE-0001"', html)  # the filter form still shows it
+    back = _hidden_fields(html, "prev")
+    assert (back["client_code"], back["page"]) == ("K-PAGE-0001", "1")
+    assert "K-PAGE" not in second.request.url
+
+    beyond = client.post("/admin/audit", data=hidden | {"page": "99999999999999999999"})
+    assert beyond.status_code == 200 and "sivu 1/2" in beyond.get_data(as_text=True)  # not a number: first page
+
+
+def test_the_audit_trail_names_objects_and_puts_purposes_and_details_into_words(client, db, build, login):
+    """Objects by name, not "järjestäjä 50"; purposes and details in the reader's language."""
+    coordinator = build.user("coordinator")
+    login(coordinator)
+    site = build.site(site_name="Työtoimintakeskus Tupa, Kajaani", organisation="Kainuun hyvinvointialue")
+    plain = build.site(site_ref="PLAIN-1", site_name="Paja", municipality_code="765", postal_code="88600")
+    opening = site.openings[0]
+    records = [
+        ("survey_exported", "survey", None, None, "period=2026-01-01_2026-12-31 level=site split=- suppress=0"),
+        ("organisation_updated", "organisation", site.organisation_id, None, None),
+        ("site_updated", "site", site.id, None, "changed: name, street_address"),
+        ("site_updated", "site", plain.id, None, "changed: nothing"),
+        ("opening_capacity_changed", "opening", opening.id, None, "places_total: 5 -> 9, status: open -> paused"),
+        ("matches_viewed", "client", 7, "matching", None),
+    ]
+    for action, object_type, object_id, purpose, detail in records:
+        audit.record(
+            db.session,
+            action,
+            user=coordinator,
+            object_type=object_type,
+            object_id=object_id,
+            client_code="K-TUPA-0001" if object_type == "client" else None,
+            purpose=purpose,
+            detail=detail,
+        )
+    db.session.commit()
+
+    html = client.get("/admin/audit").get_data(as_text=True)
+
+    assert "Jakso 1.1.–31.12.2026, toimipaikoittain" in html and "period=" not in html
+    assert "Kainuun hyvinvointialue" in html and "järjestäjä " + str(site.organisation_id) not in html
+    assert "Työtoimintakeskus Tupa, Kajaani" in html
+    assert "Paja, Sotkamo" in html  # the municipality is added when the name lacks it
+    assert "Muutettu: Nimi, Katuosoite" in html and "ei muutoksia" in html
+    assert "Kuntouttava työtoiminta: Keittiöapulainen – Työtoimintakeskus Tupa, Kajaani" in html
+    assert "Paikkoja yhteensä 5 → 9; Tila avoinna → tauolla" in html
+    assert "Käyttötarkoitus: sopivan paikan etsiminen" in html and "K-TUPA-0001" in html
+
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    english = client.get("/admin/audit").get_data(as_text=True)
+    assert "Period 1 Jan – 31 Dec 2026, by site" in english
+    assert "Purpose: looking for a suitable place" in english
+
+
+def test_a_detail_the_page_does_not_understand_is_shown_as_stored(app, db, build):
+    event = audit.record(db.session, "survey_exported", detail="period=garbage level=site")
+    other = audit.record(db.session, "site_updated", object_type="site", object_id="99999999999999999999999")
+    db.session.flush()
+    first, second = audit.readable(db.session, [event, other])
+    assert first.detail == "period=garbage level=site"
+    assert second.object_name == "toimipaikka 99999999999999999999999"
+
+
+# --- the import page: template and columns (issue 12, item 16) ---------------------------------------
+
+
+def test_the_import_template_is_a_valid_file_of_two_example_rows(client, db, build, login):
+    from placements.models import Opening, Site
+    from placements.permissions import SYSTEM
+    from placements.services.importer import import_sites
+
+    login(build.user("coordinator"))
+    page = client.get("/admin/import").get_data(as_text=True)
+    assert 'href="/admin/import/template.csv"' in page and 'href="/admin/import/columns"' in page
+
+    for query in ("", "?dialect=excel-fi"):
+        response = client.get("/admin/import/template.csv" + query)
+        assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+        content = response.get_data()
+        assert len(content.decode("utf-8-sig").strip().splitlines()) == 3  # header + two rows
+        result = import_sites(db.session, content, SYSTEM)
+        assert result.ok, [str(p) for p in result.problems]
+        assert (result.sites_created or result.sites_unchanged, result.rows) == (1, 2)
+        db.session.commit()
+    assert db.session.scalar(select(Site.name)) == "Esimerkkipaja, Kajaani"
+    assert len(db.session.scalars(select(Opening)).all()) == 2
+
+
+def test_the_columns_page_describes_every_column_in_both_languages(client, build, login):
+    from placements.services.site_csv import COLUMNS, OPTIONAL_COLUMNS
+
+    login(build.user("coordinator"))
+    finnish = client.get("/admin/import/columns").get_data(as_text=True)
+    for column in COLUMNS + OPTIONAL_COLUMNS:
+        assert f"<code>{column}</code>" in finnish, column
+    assert "Sarakkeet" in finnish and "<code>kitchen</code> – keittiö" in finnish
+    assert "<code>205</code> – Kajaani" in finnish
+
+    client.post("/language", data={"csrf_token": csrf_token(client), "lang": "en", "next": "/"})
+    english = client.get("/admin/import/columns").get_data(as_text=True)
+    assert "Columns of the site CSV" in english and "<code>kitchen</code> – kitchen" in english
+
+
+@pytest.mark.parametrize("path", ["/admin/import/columns", "/admin/import/template.csv"])
+def test_only_the_coordinator_sees_the_import_help(client, build, login, path):
+    login(build.user("social_worker"))
+    assert client.get(path).status_code == 403

@@ -106,14 +106,14 @@ def test_results_are_paginated_and_the_filters_stay_in_the_address(client, db, s
 
 def test_an_empty_result_says_which_filter_to_loosen(client, db, seeded, worker):
     html = client.get("/sites?municipality=697&type=ips_job&task=it_support").get_data(as_text=True)
-    assert "Mikään toimipaikka ei vastaa kaikkia valintoja." in html
+    assert "Mikään toimipaikka ei täytä kaikkia hakuehtoja." in html
     assert "kaikissa kunnissa" in html
 
 
 def test_filters_that_make_no_sense_are_explained(client, db, seeded, worker):
     html = client.get("/sites?type=volunteering&near=Atlantis&km=-3").get_data(as_text=True)
     assert "tuntematon arvo ”volunteering”" in html
-    assert "”Atlantis” ei ole kunta" in html
+    assert "arvoa ”Atlantis” ei tunnistettu. Anna Kainuun kunta" in html
     assert "anna kilometrit lukuna" in html
 
 
@@ -179,7 +179,7 @@ def test_site_page_shows_everything_a_worker_needs(client, db, build, worker):
         "4–6 t/pv",
         "työhönvalmentaja",
         "kevyt",
-        "jonkin verran",
+        "kohtalainen",
         "englanti",
         "4/5 vapaana",
         "Vahvistettu viimeksi",

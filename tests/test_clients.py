@@ -90,7 +90,7 @@ def test_needs_are_versioned_and_validated(client, db, build, worker):
         },
     )
     html = missing.get_data(as_text=True)
-    assert "Valitse vähintään yksi paikan laji." in html and "Valitse vähintään yksi kieli" in html
+    assert "Valitse vähintään yksi paikkatyyppi." in html and "Valitse vähintään yksi kieli" in html
     data = {
         "wanted_types": ["work_trial"],
         "task_areas": ["office"],

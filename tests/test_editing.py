@@ -216,6 +216,18 @@ def test_business_id_check_digit_is_verified(client, db, coordinator):
     assert (saved.business_id, saved.kind) == ("1234567-1", "social_enterprise")
 
 
+def test_an_organisations_kind_starts_unchosen_and_is_required(client, db, coordinator):
+    """docs/rules.md §13.1: no preselected kind; a form without one saves nothing."""
+    page = client.get("/admin/organisations").get_data(as_text=True)
+    kind = re.search(r'<select[^>]*id="kind"[^>]*>(.*?)</select>', page, re.S)
+    assert kind and kind.group(1).startswith('<option value="">Valitse…</option>') and "selected" not in kind.group(1)
+    assert "required" in re.search(r'<select[^>]*id="kind"[^>]*>', page).group(0)
+    data = {"csrf_token": form_token(client, "/admin/organisations"), "name": "Lajiton ry", "kind": ""}
+    html = client.post("/admin/organisations", data=data).get_data(as_text=True)
+    assert field_error(html, "kind") == "Valitse järjestäjän tyyppi."
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "Lajiton ry")) is None
+
+
 def test_coordinator_creates_a_site_and_its_opening(client, db, build, coordinator):
     organisation = build.site().organisation
     data = {

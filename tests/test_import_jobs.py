@@ -78,11 +78,41 @@ def test_the_check_reports_its_progress_and_keeps_the_upload_for_confirmation(cl
     db.session.expire_all()
     job = db.session.get(Job, job_id)
     assert job.status == "done" and (job.done, job.total) == (6, 6)  # each row checked, then planned
-    assert job.outcome["new_sites"][:2] == [["JOB-0001", "Paja 1"], ["JOB-0002", "Paja 2"]]
+    assert [item[:3] for item in job.outcome["new_sites"][:2]] == [
+        ["JOB-0001", "Paja 1", "205"],
+        ["JOB-0002", "Paja 2", "205"],
+    ]
     html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Tiedosto on kunnossa: 3 riviä." in html and "Toimipaikat: 3 uutta" in html
     assert _token(html) == db.session.scalar(select(ImportUpload.token))
     assert _count(db, Site) == 0
+
+
+def test_the_preview_names_the_sites_it_creates_and_changes_and_what_changes(client, db, build, coordinator):
+    """Item 16 of issue 12: the preview lists the sites by name and municipality, not only counts."""
+    build.site(site_ref="OLD-1", site_name="Vanha paja", street_address="Kauppakatu 1")
+    build.site(site_ref="GONE-1", site_name="Arkistoitava paja")
+    content = csv_bytes(
+        [
+            site_row(site_ref="OLD-1", site_name="Vanha paja", street_address="Kauppakatu 3", places_total="9"),
+            site_row(site_ref="OLD-1", site_name="Vanha paja", street_address="Kauppakatu 3", opening_title="Uusi"),
+            site_row(site_ref="NEW-1", site_name="Uusi paja", municipality_code="765", postal_code="88600"),
+        ]
+    )
+    job_id = _job_id(_upload(client, content))
+    run_job()
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+
+    created = html[html.index("Uudet toimipaikat") :]
+    assert re.search(r"<strong>Uusi paja</strong>, Sotkamo <span class=\"muted\">\(NEW-1\)</span> – 1 tehtävä", created)
+    changed = html[html.index("Muuttuvat toimipaikat") :]
+    assert re.search(
+        r"<strong>Vanha paja</strong>, Kajaani <span class=\"muted\">\(NEW-1\)</span>".replace("NEW", "OLD")
+        + r" – muuttuu: Katuosoite; 1 uusi tehtävä; 1 tehtävä muuttuu",
+        changed,
+    ), changed[:600]
+    assert "Arkistoitava paja" not in html  # not in the file: not changed
+    assert "<strong>OLD-1</strong>: Keittiöapulainen – Paikkoja yhteensä: 5 → 9" in html
 
 
 def test_a_file_with_problems_is_not_kept(client, db, coordinator):

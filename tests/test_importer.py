@@ -13,6 +13,7 @@ from placements.models import CapacityEvent, Opening, Organisation, Site
 from placements.permissions import SYSTEM
 from placements.services import site_csv
 from placements.services.importer import import_sites
+from placements.services.importer.result import ImportResult, SiteChange
 from placements.services.site_export import export_rows
 from tests.builders import csv_bytes, site_row
 
@@ -215,7 +216,7 @@ BAD_ROWS = [
     ({"task_areas": "kitchen|juggling"}, "task_areas", "”juggling”"),
     ({"days_per_week_min": "two"}, "days_per_week_min", "ei ole kokonaisluku"),
     ({"days_per_week_max": "8"}, "days_per_week_max", "välillä 1–7"),
-    ({"days_per_week_min": "4", "days_per_week_max": "3"}, "days_per_week_min", "suurempi kuin enintään"),
+    ({"days_per_week_min": "4", "days_per_week_max": "3"}, "days_per_week_min", "suurempi kuin enimmäismäärä"),
     ({"days_per_week_max": "5"}, "days_per_week_max", "1–4 päivänä viikossa"),
     ({"hours_per_day_min": "3"}, "hours_per_day_min", "4–8 tuntia päivässä"),
     ({"hours_per_day_max": "9"}, "hours_per_day_max", "4–8 tuntia päivässä"),
@@ -374,8 +375,8 @@ def test_the_result_names_the_sites_it_creates_and_changes(db, build):
 
     preview = import_and_commit(db, data, dry_run=True)
 
-    assert preview.new_sites == [("NEW-1", "Uusi paja")]
-    assert preview.changed_sites == [("OLD-1", "Vanha paja")]
+    assert preview.new_sites == [SiteChange("NEW-1", "Uusi paja", "205", openings_created=1)]
+    assert preview.changed_sites == [SiteChange("OLD-1", "Vanha paja", "205", openings_updated=1)]
     assert preview.changes == [("OLD-1", "Keittiöapulainen", ("places_total: 5 → 9",))]
     assert (preview.sites_created, preview.sites_updated, preview.sites_unchanged) == (1, 1, 1)
     applied = import_and_commit(db, data)
@@ -384,6 +385,29 @@ def test_the_result_names_the_sites_it_creates_and_changes(db, build):
         preview.changed_sites,
         preview.changes,
     )
+
+
+def test_the_changed_sites_name_the_columns_that_change_and_a_stored_result_reads_back(db, build):
+    build.site(site_ref="OLD-1", site_name="Vanha paja", street_address="Kauppakatu 1")
+    data = csv_bytes(
+        [
+            site_row(site_ref="OLD-1", site_name="Uusi nimi", street_address="Kauppakatu 2", latitude="64.2260"),
+            site_row(
+                site_ref="OLD-1",
+                site_name="Uusi nimi",
+                street_address="Kauppakatu 2",
+                latitude="64.2260",
+                opening_title="Toinen",
+            ),
+        ]
+    )
+    preview = import_and_commit(db, data, dry_run=True)
+    assert preview.changed_sites == [
+        SiteChange("OLD-1", "Uusi nimi", "205", fields=("name", "street_address", "location"), openings_created=1)
+    ]
+    assert ImportResult.from_json(preview.to_json()).changed_sites == preview.changed_sites
+    old = ImportResult.from_json({"new_sites": [["A-1", "Paja"]]})  # stored before municipalities were kept
+    assert old.new_sites == [SiteChange("A-1", "Paja")]
 
 
 def test_a_new_opening_title_updates_the_search_text_but_not_the_sites_version(db, build):
@@ -417,3 +441,41 @@ def test_a_row_changed_between_plan_and_write_stops_the_import(db, build, monkey
         import_sites(db.session, csv_bytes([site_row(site_name="Uusi nimi")]), SYSTEM)
     db.session.rollback()
     assert db.session.get(Site, site.id).name == "Testikeittiö"
+
+
+@pytest.mark.parametrize(
+    "opening_type, title, expected",
+    [
+        ("rehabilitative_work", "Kuntouttava työtoiminta: eläintenhoito", "Eläintenhoito"),
+        ("rehabilitative_work", "Kuntouttava työtoiminta: Kuntouttava työtoiminta: eläintenhoito", "Eläintenhoito"),
+        ("rehabilitative_work", "kuntouttava työtoiminta – Puutyöt", "Puutyöt"),
+        ("work_trial", "Työkokeilu - Varasto", "Varasto"),
+        ("work_trial", "Work trial: warehouse", "Warehouse"),
+        # not the row's own type, no separator, or nothing but the type: kept
+        ("work_trial", "Kuntouttava työtoiminta: eläintenhoito", "Kuntouttava työtoiminta: eläintenhoito"),
+        ("rehabilitative_work", "Kuntouttava työtoiminta keittiössä", "Kuntouttava työtoiminta keittiössä"),
+        ("rehabilitative_work", "Kuntouttava työtoiminta:", "Kuntouttava työtoiminta"),
+        ("rehabilitative_work", "Keittiöapulainen", "Keittiöapulainen"),
+    ],
+)
+def test_plain_title_drops_a_leading_repeat_of_the_opening_type(app, opening_type, title, expected):
+    """docs/rules.md §10.14"""
+    assert site_csv.plain_title(title, opening_type) == expected
+
+
+def test_an_imported_title_never_repeats_its_type(db):
+    """docs/rules.md §10.14: the page shows "Kuntouttava työtoiminta: <title>", so a title that
+    starts with its own type would read the type twice."""
+    result = import_and_commit(
+        db, csv_bytes([site_row(opening_title="Kuntouttava työtoiminta: Kuntouttava työtoiminta: eläintenhoito")])
+    )
+
+    assert result.ok, result.problems
+    assert db.session.scalars(select(Opening.title)).all() == ["Eläintenhoito"]
+
+
+def test_the_sample_data_has_no_title_that_repeats_its_type(app, seed_csv):
+    """docs/rules.md §10.14: the sample file is already plain, so nothing is changed on import."""
+    parsed = site_csv.parse(seed_csv)
+    for _, row in parsed.rows:
+        assert site_csv.plain_title(row["opening_title"], row["opening_type"]) == row["opening_title"]

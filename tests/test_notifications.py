@@ -103,7 +103,7 @@ def test_accepting_declining_and_cancelling_tell_the_other_side(app, db, build, 
     db.session.commit()
     send(db)
     declined = [m for m in mail.to(scene["worker"].email) if m["Subject"].startswith("Ehdotus hylätty")]
-    assert len(declined) == 1 and "Perustelu: Ryhmä on jo täynnä." in text_of(declined[0])
+    assert len(declined) == 1 and "Syy: Ryhmä on jo täynnä." in text_of(declined[0])
 
     third = build.placement(
         scene["client"],
@@ -464,7 +464,7 @@ def test_moving_clients_tells_both_workers(app, db, build, scene, mail):
 
     [out] = [n for n in inbox_of(db, scene["worker"]) if n.kind == "clients_transferred"]
     [incoming] = [n for n in inbox_of(db, receiver) if n.kind == "clients_transferred"]
-    assert "siirrettiin työntekijälle Vastaanottava Ohjaaja" in notifications.describe(out).lines[0]
+    assert "siirrettiin sosiaaliohjaajalle Vastaanottava Ohjaaja" in notifications.describe(out).lines[0]
     assert "Sinulle siirrettiin 1 asiakas " in notifications.describe(incoming).lines[0]
     assert out.client_code is None and incoming.client_code is None  # the codes are in the audit trail
     send(db)

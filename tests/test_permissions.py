@@ -49,6 +49,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("admin.import_upload", "GET"): COORDINATOR,
     ("admin.import_upload", "POST"): COORDINATOR,
     ("admin.import_confirm", "POST"): COORDINATOR,
+    ("admin.import_template", "GET"): COORDINATOR,
+    ("admin.import_columns", "GET"): COORDINATOR,
     ("admin.stale_overview", "GET"): COORDINATOR,
     # A job's page: the user who started it (here the social worker) and coordinators (§16.3).
     ("jobs.job_page", "GET"): {"social_worker", "coordinator"},

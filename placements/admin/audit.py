@@ -21,7 +21,7 @@ from placements.web.downloads import csv_response
 from placements.web.forms import choices
 from placements.web.templating import label
 
-AUDIT_PAGE_SIZE = 200
+AUDIT_PAGE_SIZE = 50
 FILTERS = ("user_email", "client_code", "action", "since", "until")
 
 
@@ -35,17 +35,42 @@ def _audit_form() -> AuditFilterForm:
 @bp.route("/audit", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def audit_log():
-    """Filters are posted, not put in the address, because they may hold a client code."""
+    """Filters are posted, not put in the address, because they may hold a client code; the
+    paging buttons post them again from hidden fields (docs/rules.md §12.5)."""
     form = _audit_form()
     filters = {}
+    page = 1
     if form.validate_on_submit():
         filters = {name: getattr(form, name).data for name in FILTERS}
         if form.download.data:
             return _audit_csv(filters)
+        number = (form.page.data or "").strip()
+        page = int(number) if number.isdigit() and len(number) < 10 else 1
     query = audit.search_query(current_user, **filters)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    events = db.session.scalars(query.limit(AUDIT_PAGE_SIZE)).all()
-    return render_template("admin/audit.html", form=form, events=events, total=total, page_size=AUDIT_PAGE_SIZE)
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    events = db.session.scalars(query.offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)).all()
+    applied = {name: _posted(form, name) for name in FILTERS} if filters else {}
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        readings=audit.readable(db.session, events),
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * AUDIT_PAGE_SIZE + 1,
+        last=(page - 1) * AUDIT_PAGE_SIZE + len(events),
+        applied=applied,
+    )
+
+
+def _posted(form: AuditFilterForm, name: str) -> str:
+    """A filter as the form posts it, for the hidden fields of the paging buttons."""
+    value = getattr(form, name).data
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _audit_csv(filters: dict):

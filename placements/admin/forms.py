@@ -39,13 +39,21 @@ class AuditFilterForm(Form):
     action = SelectField(_l("Event"), validators=[Optional()])
     since = BoundedDateField(_l("From"), validators=[Optional()])
     until = BoundedDateField(_l("To"), validators=[Optional()])
+    # Set by the paging buttons, which post the applied filters again (docs/rules.md §12.5).
+    # A page number that is not one shows the first page.
+    page = HiddenField()
     submit = SubmitField(_l("Search"))
     download = SubmitField(_l("Download CSV"))
 
 
 class OrganisationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=choices(ORGANISATION_KINDS))
+    # Starts at "Choose…": a preselected kind would be a guess (docs/rules.md §13.1).
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices([("", _l("Choose…")), *ORGANISATION_KINDS.items()]),
+        validators=[DataRequired(message=_l("Choose the kind of organisation."))],
+    )
     business_id = StringField(_l("Business ID (Y-tunnus)"), validators=[Optional(), Length(max=9)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
     contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])

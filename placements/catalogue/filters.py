@@ -98,8 +98,8 @@ def parse_filters(args: MultiDict, session: Session) -> ParsedFilters:
         if near is None:
             errors.append(
                 _(
-                    "Near: “%(value)s” is not a municipality, a Kainuu postal code or coordinates in Finland "
-                    "(e.g. 64.13,28.38).",
+                    "Near: “%(value)s” was not recognised. Give a Kainuu municipality, a Kainuu postal code or "
+                    "coordinates in Finland (e.g. 64.13,28.38).",
                     value=near_text,
                 )
             )

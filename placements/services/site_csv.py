@@ -7,8 +7,11 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from flask import has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from placements import codes
 from placements.services.csv_export import csv_stream
 
 COLUMNS = (
@@ -60,6 +63,73 @@ SITE_COLUMNS = (
     "description",
 )
 MULTI_SEPARATOR = "|"
+# The template offered on the import page: two openings of one example site, valid as they are.
+TEMPLATE_ROWS = (
+    {
+        "site_ref": "KAJ-001",
+        "organisation": "Esimerkkiyhdistys ry",
+        "organisation_kind": "association",
+        "site_name": "Esimerkkipaja, Kajaani",
+        "street_address": "Kauppakatu 1",
+        "postal_code": "87100",
+        "municipality_code": "205",
+        "latitude": 64.2250,
+        "longitude": 27.7300,
+        "accessibility": "step_free_access|public_transport_nearby",
+        "contact_name": "Maija Esimerkki",
+        "contact_phone": "040 123 4567",
+        "contact_email": "maija.esimerkki@example.fi",
+        "opening_type": "rehabilitative_work",
+        "opening_title": "Keittiöapulainen",
+        "task_areas": "kitchen|cleaning",
+        "days_per_week_min": 2,
+        "days_per_week_max": 4,
+        "hours_per_day_min": 4,
+        "hours_per_day_max": 6,
+        "places_total": 5,
+        "places_external": 1,
+        "supports": "work_instructor|meal_provided",
+        "physical_demand": "moderate",
+        "social_intensity": "medium",
+        "languages": "fi",
+        "status": "open",
+        "description": "Lounaskeittiö ja kahvio; työ alkaa perehdytyksellä.",
+    },
+    {
+        "site_ref": "KAJ-001",
+        "organisation": "Esimerkkiyhdistys ry",
+        "organisation_kind": "association",
+        "site_name": "Esimerkkipaja, Kajaani",
+        "street_address": "Kauppakatu 1",
+        "postal_code": "87100",
+        "municipality_code": "205",
+        "latitude": 64.2250,
+        "longitude": 27.7300,
+        "accessibility": "step_free_access|public_transport_nearby",
+        "contact_name": "Maija Esimerkki",
+        "contact_phone": "040 123 4567",
+        "contact_email": "maija.esimerkki@example.fi",
+        "opening_type": "work_trial",
+        "opening_title": "Kahvion asiakaspalvelu",
+        "task_areas": "cafe_service",
+        "days_per_week_min": 3,
+        "days_per_week_max": 5,
+        "hours_per_day_min": 4,
+        "hours_per_day_max": 7.5,
+        "places_total": 2,
+        "places_external": 0,
+        "supports": "job_coach",
+        "physical_demand": "light",
+        "social_intensity": "high",
+        "languages": "fi|en",
+        "status": "open",
+        "description": "Lounaskeittiö ja kahvio; työ alkaa perehdytyksellä.",
+    },
+)
+# What may follow an opening type's name at the start of a title (docs/rules.md §10.14).
+TITLE_SEPARATORS = (":", "–", "—", "-")
+# The languages whose type names a title may start with.
+TITLE_LOCALES = ("fi", "en")
 
 
 @dataclass(frozen=True)
@@ -166,6 +236,54 @@ def _check_header(header: list[str]) -> list[Problem]:
             problems.append(Problem(1, name, _("The column appears twice.")))
         seen.add(name)
     return problems
+
+
+_type_names_cache: dict[str, list[str]] = {}
+
+
+def _type_names(opening_type: str | None) -> list[str]:
+    """The type's name in each language (and its code), longest first, case-folded."""
+    label = codes.OPENING_TYPES.get(opening_type or "")
+    if label is None:
+        return []
+    if opening_type in _type_names_cache:
+        return _type_names_cache[opening_type]
+    names = {opening_type.replace("_", " ").casefold()}
+    for locale in TITLE_LOCALES:
+        with force_locale(locale):
+            names.add(" ".join(str(label).split()).casefold())
+    ordered = sorted(names, key=len, reverse=True)
+    if has_app_context():  # the translations are loaded: the names are final
+        _type_names_cache[opening_type] = ordered
+    return ordered
+
+
+def plain_title(title: str | None, opening_type: str | None) -> str | None:
+    """The title without a leading repeat of its own opening type (docs/rules.md §10.14):
+    "Kuntouttava työtoiminta: eläintenhoito" of a rehabilitative work opening becomes
+    "Eläintenhoito", since the type is always shown next to the title. A title that is
+    nothing but the type keeps the type's words."""
+    if not title:
+        return title
+    names = _type_names(opening_type)
+    text = title.strip()
+    changed = True
+    while changed:
+        changed = False
+        folded = text.casefold()
+        for name in names:
+            if not folded.startswith(name):
+                continue
+            rest = text[len(name) :].lstrip()
+            if not rest.startswith(TITLE_SEPARATORS):
+                continue
+            rest = rest[1:].strip()
+            if not rest:
+                return text[: len(name)]
+            text = rest[0].upper() + rest[1:]
+            changed = True
+            break
+    return text
 
 
 def join_codes(codes: Iterable[str]) -> str:

@@ -26,7 +26,7 @@ def test_host_updates_places_and_the_list_and_map_popup_show_it(page, live_serve
     assert_accessible(page)
     title = page.locator("h1").inner_text().split(": ", 1)[1]
     page.get_by_label("Paikkoja yhteensä").fill("9")
-    page.get_by_label("Joista muualta ohjattujen käytössä").fill("2")
+    page.get_by_label("Niistä muualta ohjattujen osallistujien käytössä").fill("2")
     page.get_by_role("button", name="Tallenna").click()
     page.wait_for_load_state()
     assert "Paikat tallennettu: " in page.content()

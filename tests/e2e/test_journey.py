@@ -45,8 +45,8 @@ def test_from_needs_to_an_active_placement_and_back(browser, page, live_server, 
     for label in ("kuntouttava työtoiminta", "työkokeilu", "palkkatuettu työ", "IPS-työpaikka (tuettu työllistyminen)"):
         page.get_by_role("group", name="Millaista paikkaa asiakas etsii").get_by_label(label, exact=True).check()
     page.get_by_role("group", name="Toivotut tehtäväalueet").get_by_label("kierrätys", exact=True).check()
-    page.get_by_label("Päiviä viikossa, jotka asiakas jaksaa").fill("4")
-    page.get_by_label("Tunteja päivässä, jotka asiakas jaksaa").fill("6")
+    page.get_by_label("Päiviä viikossa, joina asiakas jaksaa työskennellä").fill("4")
+    page.get_by_label("Tunteja päivässä, jotka asiakas jaksaa työskennellä").fill("6")
     page.get_by_label("Pisin mahdollinen etäisyys kotoa (km, linnuntietä)").fill("10")
     assert_accessible(page)
     page.get_by_role("button", name="Tallenna tarpeet").click()

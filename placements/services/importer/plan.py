@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from placements.models import Opening, Organisation, Site
 from placements.services.capacity import Snapshot
 from placements.services.geocoding import Geocoder
-from placements.services.importer.result import ImportResult
+from placements.services.importer.result import ImportResult, SiteChange
 from placements.services.importer.validate import SiteGroup
 from placements.services.search_text import compose
 from placements.services.site_csv import Problem
@@ -250,15 +250,23 @@ def _plan_site(plan: Plan, group: SiteGroup, stored: Stored, geocoder: Geocoder)
     }
     organisation = values["organisation"]
     organisation_id = plan.organisation_ids.get(organisation)  # None: created by this import
-    openings_before = result.openings_created + result.openings_updated + result.openings_archived
+    before = (result.openings_created, result.openings_updated, result.openings_archived)
     titles = _plan_openings(plan, group, site, stored)
+    created, updated, archived = (
+        after - earlier
+        for after, earlier in zip(
+            (result.openings_created, result.openings_updated, result.openings_archived), before, strict=True
+        )
+    )
     search = compose(columns["name"], organisation, columns["street_address"], columns["description"], titles)
     if site is None:
         plan.new_sites.append(
             {"site_ref": group.site_ref, "organisation": organisation, **columns, "search_text": search}
         )
         result.sites_created += 1
-        result.new_sites.append((group.site_ref, columns["name"]))
+        result.new_sites.append(
+            SiteChange(group.site_ref, columns["name"], columns["municipality_code"], openings_created=created)
+        )
         return
     changed = (
         organisation_id is None
@@ -279,9 +287,25 @@ def _plan_site(plan: Plan, group: SiteGroup, stored: Stored, geocoder: Geocoder)
         )
     elif search != site.search_text:
         plan.search_updates.append({"id": site.id, "search_text": search})
-    if changed or result.openings_created + result.openings_updated + result.openings_archived > openings_before:
+    if changed or created or updated or archived:
         result.sites_updated += 1
-        result.changed_sites.append((group.site_ref, columns["name"]))
+        stored_columns = zip(SITE_FIELDS, site[_SITE_FIELDS_AT], strict=True)
+        fields = [name for name, column in stored_columns if column != columns[name]]
+        if organisation_id is None or organisation_id != site.organisation_id:
+            fields.insert(0, "organisation")
+        result.changed_sites.append(
+            SiteChange(
+                group.site_ref,
+                columns["name"],
+                columns["municipality_code"],
+                fields=tuple(name for name in fields if name not in ("latitude", "longitude", "geocode_precision"))
+                + (("location",) if {"latitude", "longitude"} & set(fields) else ()),
+                restored=bool(site.archived),
+                openings_created=created,
+                openings_updated=updated,
+                openings_archived=archived,
+            )
+        )
     else:
         result.sites_unchanged += 1
 
@@ -317,7 +341,7 @@ def _plan_openings(plan: Plan, group: SiteGroup, site, stored: Stored) -> list[s
                     group.site_ref,
                     opening.title,
                     tuple(
-                        f"{name}: {getattr(opening, name)} → {values[name]}"
+                        f"{name}: {_shown(getattr(opening, name))} → {_shown(values[name])}"
                         for name in differing
                         if name not in ("type", "title")
                     ),
@@ -342,6 +366,15 @@ def _plan_openings(plan: Plan, group: SiteGroup, site, stored: Stored) -> list[s
             result.openings_archived += 1
     kept = [opening.title for key, opening in current.items() if key in seen]
     return kept + new_titles
+
+
+def _shown(value) -> str:
+    """A value in a change line: code lists joined as in the file, nothing as "–"."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, list | tuple):
+        return "|".join(str(item) for item in value) or "–"
+    return str(value)
 
 
 def _snapshot(opening) -> Snapshot:

@@ -18,7 +18,7 @@ from placements.models import PostalCode
 from placements.services import reference
 from placements.services.csv_safety import restore
 from placements.services.input_checks import date_problem, text_problem, without_control_characters
-from placements.services.site_csv import MULTI_SEPARATOR, SITE_COLUMNS, Problem, parse
+from placements.services.site_csv import MULTI_SEPARATOR, SITE_COLUMNS, Problem, parse, plain_title
 from placements.services.validation import (
     EMAIL,
     LANGUAGE_CODE,
@@ -298,7 +298,7 @@ def _check_opening(c: _RowChecker, refs: _References) -> dict:
     opening_type = c.code("opening_type", codes.OPENING_TYPES)
     opening = {
         "type": opening_type,
-        "title": c.text("opening_title"),
+        "title": plain_title(c.text("opening_title"), opening_type),
         "task_areas": c.codes("task_areas", codes.TASK_AREAS, required=True),
         "days_per_week_min": c.integer("days_per_week_min", 1, 7),
         "days_per_week_max": c.integer("days_per_week_max", 1, 7),
