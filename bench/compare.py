@@ -38,7 +38,7 @@ def checkout(commit: str, into: Path) -> None:
     git("worktree", "add", "--detach", str(into), commit)
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run(  # noqa: S603 (our own venv's pybabel)
-        [str(pybabel), "compile", "--use-fuzzy", "-q", "-d", "translations"], cwd=into, check=True
+        [str(pybabel), "compile", "--use-fuzzy", "-d", "translations"], cwd=into, check=True, capture_output=True
     )
 
 
@@ -135,8 +135,8 @@ def main() -> None:
     runs: dict[str, list[dict]] = {base: [], head: []}
     with tempfile.TemporaryDirectory(prefix="kpr-compare-") as scratch:
         tree = Path(scratch) / "base"
-        checkout(base, tree)
         try:
+            checkout(base, tree)
             for round_number in range(args.rounds):
                 for label, app in ((base, tree), (head, ROOT)):
                     out = Path(scratch) / f"{label}-{round_number}.json"
