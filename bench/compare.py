@@ -73,7 +73,21 @@ def summary(runs: list[dict]) -> dict:
         return statistics.median(values) if values else None
 
     pages = sorted({name for r in runs for name in r["pages"]})
+
+    def per_view(run: dict, key: str) -> float | None:
+        # A page view: the map page and its marker data are one view, as the earlier page was.
+        if run[key] is None:
+            return None
+        views = run["requests"] - run["pages"].get("map data", {}).get("requests", 0)
+        return run[key] * run["requests"] / max(views, 1)
+
+    def median_per_view(key):
+        values = [v for r in runs if (v := per_view(r, key)) is not None]
+        return statistics.median(values) if values else None
+
     return {
+        "gunicorn_cpu_ms_per_view": median_per_view("gunicorn_cpu_ms_per_request"),
+        "database_cpu_ms_per_view": median_per_view("database_cpu_ms_per_request"),
         "throughput": median("throughput"),
         "gunicorn_cpu_ms_per_request": median("gunicorn_cpu_ms_per_request"),
         "database_cpu_ms_per_request": median("database_cpu_ms_per_request"),
@@ -96,7 +110,9 @@ def show(before: dict, after: dict, base: str, head: str) -> None:
     print(f"{'throughput (req/s)':<34}{number(before['throughput']):>14}{number(after['throughput']):>14}")
     for key, name in (
         ("gunicorn_cpu_ms_per_request", "server CPU ms/request"),
+        ("gunicorn_cpu_ms_per_view", "server CPU ms/page view"),
         ("database_cpu_ms_per_request", "PostgreSQL CPU ms/request"),
+        ("database_cpu_ms_per_view", "PostgreSQL CPU ms/page view"),
     ):
         print(f"{name:<34}{number(before[key]):>14}{number(after[key]):>14}")
     print(f"{'errors':<34}{before['errors']:>14}{after['errors']:>14}")
