@@ -113,7 +113,7 @@
     if (!map) { return; }
     var url = frame.getAttribute("data-markers-url");
     if (url) {
-      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      fetch(url, { credentials: "same-origin" })  /* as the page's preload asked for it */
         .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
         .then(function (data) {
           drawRows(frame, map, data.markers);
