@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.machine import print_machine  # noqa: E402
 from placements import codes  # noqa: E402
 
 BATCH = 2000
@@ -234,6 +235,7 @@ def main() -> None:
         sites, openings = generate(db.session, args.sites, args.seed, datetime.now(UTC))
         reset_sequences(db.session)
         db.session.commit()
+        print_machine()
         print(
             f"{sites} sites and {openings} openings in {time.perf_counter() - started:.1f} s "
             f"-> {app.config['SQLALCHEMY_DATABASE_URI']}"

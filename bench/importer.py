@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import platform
 import statistics
 import sys
 import time
@@ -30,24 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate_sites import kainuu_rows, write  # noqa: E402
+from bench.machine import machine  # noqa: E402
 from bench.map_search import BENCH_PASSWORD  # noqa: E402
 
 BUDGETS = {"preview": 5.0, "apply": 10.0}  # seconds
 ROWS = 10_000
 OWNER = "bench-import@example.fi"
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return f"{model}, {os.cpu_count()} cores, load average {load}, Python {platform.python_version()}"
 
 
 def files(rows: int, seed: int) -> dict[str, bytes]:

@@ -15,12 +15,12 @@ import os
 import sys
 from pathlib import Path
 
-from placements.permissions import SYSTEM
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import print_machine  # noqa: E402
 from bench.map_search import BENCH_PASSWORD, report, timed  # noqa: E402
+from placements.permissions import SYSTEM  # noqa: E402
 
 WORKER_EMAIL = "bench-matcher@example.fi"
 NEEDS = {
@@ -76,6 +76,7 @@ def main() -> None:
         clients.save_needs(db.session, person, worker, NEEDS)
         db.session.commit()
         openings = db.session.scalar(select(func.count()).select_from(Opening))
+        print_machine()
         print(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']} ({openings} openings)")
         view = matching.NeedsView.of(clients.current_needs(db.session, person, worker))
         stale_days = app.config["STALE_AFTER_DAYS"]

@@ -4,8 +4,11 @@
     DATABASE_URL=sqlite:///$PWD/bench/out/national.db python bench/survey.py --fill
 
 --fill adds invented history (once): clients, 200,000 placements over 2025–2026 and capacity
-events up to 300,000 in all. Then it times the survey for the year 2026 and for one month,
-and the peak memory of streaming /survey.csv by site.
+events up to 300,000 in all. The history is consistent: an opening has no more active
+placements than it has places for (the rest of the invented placements have ended), and each
+opening's places_taken equals its active placements, as the registry keeps them. Then it
+times the survey for the year 2026 and for one month, and the peak memory of streaming
+/survey.csv by site.
 
 Budgets (issue: survey): one year over 200,000 placements and 300,000 capacity events
 <= 1.5 s median on SQLite and on PostgreSQL; /survey.csv of per-site rows for 10,000 sites:
@@ -24,19 +27,19 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from placements.permissions import SYSTEM
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import print_machine  # noqa: E402
 from bench.map_search import BENCH_PASSWORD, report, timed  # noqa: E402
+from placements.permissions import SYSTEM  # noqa: E402
 
 PLACEMENTS, EVENTS_TOTAL, CLIENTS = 200_000, 300_000, 60_000
 BATCH = 5000
 
 
 def fill(session, seed: int = 11) -> None:
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import bindparam, func, insert, select, update
 
     from placements.codes import AGE_BANDS, END_REASONS, GENDERS
     from placements.models import CapacityEvent, Client, Opening, User
@@ -54,7 +57,12 @@ def fill(session, seed: int = 11) -> None:
         role="social_worker",
         password=BENCH_PASSWORD,
     )
-    openings = session.execute(select(Opening.id, Opening.places_total, Opening.places_external)).all()
+    openings = session.execute(
+        select(Opening.id, Opening.places_total, Opening.places_external, Opening.places_taken)
+    ).all()
+    # Places an active placement may still take, per opening (docs/rules.md: no overbooking).
+    room = {opening_id: max(total - external - taken, 0) for opening_id, total, external, taken in openings}
+    taken_now = {opening_id: taken for opening_id, _, _, taken in openings}
     started = time.perf_counter()
     first_client = (session.scalar(select(func.max(Client.id))) or 0) + 1
     rows = [
@@ -83,6 +91,13 @@ def fill(session, seed: int = 11) -> None:
         end_day = start_day + timedelta(days=rng.randrange(30, 400)) if ended else None
         if end_day and end_day > date(2026, 11, 27):
             end_day, ended = None, False
+        if not ended and room[opening_id] == 0:
+            # The opening is full: this placement ended instead (within the filled history).
+            end_day = max(start_day, min(start_day + timedelta(days=rng.randrange(30, 400)), date(2026, 11, 27)))
+            ended = True
+        elif not ended:
+            room[opening_id] -= 1
+            taken_now[opening_id] += 1
         batch.append(
             {
                 "client_id": rng.choice(client_ids),
@@ -102,10 +117,20 @@ def fill(session, seed: int = 11) -> None:
             batch.clear()
     if batch:
         session.execute(insert(Placement), batch)
+    # The counters equal the active placements (as placement services keep them).
+    table = Opening.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("opening")).values(places_taken=bindparam("taken")),
+        [
+            {"opening": opening_id, "taken": taken}
+            for opening_id, _, _, before in openings
+            if (taken := taken_now[opening_id]) != before
+        ],
+    )
     existing = session.scalar(select(func.count()).select_from(CapacityEvent))
     events = []
     for _ in range(max(EVENTS_TOTAL - existing, 0)):
-        opening_id, total, external = rng.choice(openings)
+        opening_id, total, external, _ = rng.choice(openings)
         when = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(700 * 24 * 60))
         taken = rng.randint(0, max(total - external, 0))
         events.append(
@@ -153,6 +178,7 @@ def main() -> None:
         if args.fill:
             fill(db.session)
         counts = [db.session.scalar(select(func.count()).select_from(m)) for m in (Site, Placement, CapacityEvent)]
+        print_machine()
         print(
             f"Database: {db.engine.url.render_as_string(hide_password=True)} "
             f"({counts[0]} sites, {counts[1]} placements, {counts[2]} capacity events)"

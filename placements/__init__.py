@@ -172,8 +172,10 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from placements.web import auditing, security
+    from placements.web import auditing, compression, security, static_files
 
+    compression.register(app)  # first registered, so it compresses last
+    static_files.register(app)
     auditing.register(app)
     security.register(app)
 

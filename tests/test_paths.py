@@ -328,9 +328,9 @@ def test_a_host_never_sees_needs_or_plans_only_queue_codes(app, db, build, scene
         db.session.scalar(
             select(func.count())
             .select_from(AuditEvent)
-            .where(AuditEvent.action == "queue_listed", AuditEvent.client_code == a.code)
+            .where(AuditEvent.action == "queue_listed", AuditEvent.client_codes.contains(f"|{a.code}|"))
         )
-        >= 1
+        == 1
     )
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -18,6 +24,8 @@ from placements.services.site_export import export_rows
 from placements.web.access import browse_required, roles_required
 from placements.web.auditing import audit_event
 from placements.web.downloads import csv_response
+from placements.web.security import allow_private_caching
+from placements.web.templating import url_with_args
 
 
 @bp.record_once
@@ -69,13 +77,79 @@ def site_list():
 @bp.get("/map")
 @browse_required
 def site_map():
+    """The map page: the same for every view with the same filters; its markers come from
+    ``map_markers_data`` (static/js/map.js fetches them)."""
     parsed = parse_filters(request.args, db.session)
-    markers = catalogue.map_markers(db.session, parsed.filters, now=clock.now(), stale_after_days=_stale_days())
-    counts = dict.fromkeys(catalogue.AVAILABILITY, 0)
-    for marker in markers:
-        counts[marker[3]] += 1
     context = _filter_context(parsed)
-    return render_template("catalogue/map.html", markers=markers, counts=counts, map=_map_parts(), **context)
+    markers_url = url_with_args("catalogue.map_markers_data", request.args)
+    return render_template("catalogue/map.html", markers_url=markers_url, map=_map_parts(), **context)
+
+
+@bp.get("/map/markers.json")
+@browse_required
+def map_markers_data():
+    """The map's markers for the filters of /map, ``[lat, lon, site_id, availability, name]``
+    each, with the count per availability state (docs/rules.md §8.6).
+
+    The ETag is the version of the data the markers depend on (``markers_version``) and the
+    filters; a browser that has this version gets 304 Not Modified without the markers being
+    read at all. Catalogue data only: no client data, so the browser may keep it
+    (``private, no-cache``: it asks every time)."""
+    parsed = parse_filters(request.args, db.session)
+    now, days = clock.now(), _stale_days()
+    version = catalogue.markers_version(db.session, now=now, stale_after_days=days)
+    tag = hashlib.sha256(repr((version, parsed.filters)).encode()).hexdigest()[:32]
+    allow_private_caching()
+    if request.if_none_match.contains_weak(tag):
+        response = current_app.response_class(status=304)
+        response.set_etag(tag, weak=True)
+        return response
+    bodies = _marker_bodies.get(tag)
+    if bodies is None:
+        markers = catalogue.map_markers(db.session, parsed.filters, now=now, stale_after_days=days)
+        counts = dict.fromkeys(catalogue.AVAILABILITY, 0)
+        for marker in markers:
+            counts[marker[3]] += 1
+        body = json.dumps({"counts": counts, "markers": markers}, ensure_ascii=False, separators=(",", ":"))
+        bodies = _marker_bodies.put(tag, body.encode())
+    plain, packed = bodies
+    gzipped = request.accept_encodings["gzip"] > 0
+    response = current_app.response_class(packed if gzipped else plain, mimetype="application/json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(tag, weak=True)
+    return response
+
+
+class _MarkerBodies:
+    """The latest marker data answered by this process, plain and gzipped, by ETag: equal
+    tags are equal data (the tag holds the data's version and the filters), so a user who
+    has not seen this version yet gets it without the query and the compression again."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.bodies: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, tag: str) -> tuple[bytes, bytes] | None:
+        with self.lock:
+            found = self.bodies.get(tag)
+            if found is not None:
+                self.bodies.move_to_end(tag)
+            return found
+
+    def put(self, tag: str, plain: bytes) -> tuple[bytes, bytes]:
+        bodies = (plain, gzip.compress(plain, compresslevel=6, mtime=0))
+        with self.lock:
+            self.bodies[tag] = bodies
+            while len(self.bodies) > self.size:
+                self.bodies.popitem(last=False)
+        return bodies
+
+
+# A map of all 10,000 sites is about 0.5 MB plain and 0.16 MB gzipped.
+_marker_bodies = _MarkerBodies(size=32)
 
 
 def _live_site_or_404(site_id: int) -> Site:

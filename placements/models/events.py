@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from placements.codes import CAPACITY_EVENT_KINDS, OPENING_STATUSES
@@ -65,3 +65,6 @@ class AuditEvent(Base):
     purpose: Mapped[str | None] = mapped_column(String(200))
     ip_address: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[str | None] = mapped_column(String(500))
+    # The client codes a listing showed, as "|K-…|K-…|": one event per page view, however many
+    # clients it shows (docs/rules.md §12.3).
+    client_codes: Mapped[str | None] = mapped_column(Text)

@@ -53,7 +53,9 @@ class Placement(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     client: Mapped[Client] = relationship()  # noqa: F821
-    opening: Mapped[Opening] = relationship()  # noqa: F821
+    # Every page that shows a placement names its opening: load the openings of the
+    # placements loaded together in one more query, never one query per placement.
+    opening: Mapped[Opening] = relationship(lazy="selectin")  # noqa: F821
     proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])  # noqa: F821
 
     def state_on(self, day: date) -> str:

@@ -50,6 +50,8 @@ class Site(Base):
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         Index("ix_sites_latitude_longitude", "latitude", "longitude"),
+        # The map data's version (services/catalogue.py markers_version) reads only these.
+        Index("ix_sites_updated_at_version", "updated_at", "version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +116,8 @@ class Opening(Base):
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("site_id", "type", "title", name="uq_openings_site_type_title"),
         Index("ix_openings_type_status", "type", "status"),
+        Index("ix_openings_updated_at_version", "updated_at", "version"),
+        Index("ix_openings_last_confirmed_at", "last_confirmed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

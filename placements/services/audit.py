@@ -8,7 +8,7 @@ Values are single-line so they cannot forge log lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from placements import clock, codes, formats, permissions
@@ -47,6 +47,13 @@ def reset_origin(token) -> None:
     _origin.reset(token)
 
 
+def codes_cell(codes: Iterable[str] | None) -> str | None:
+    """``["K-1", "K-2"]`` -> ``"|K-1|K-2|"`` (each code once, in order), so a search can match
+    ``"|K-1|"``; None for no codes."""
+    unique = [_one_line(code, 11) for code in dict.fromkeys(codes or ())]
+    return "|" + "|".join(unique) + "|" if unique else None
+
+
 def _one_line(value: object | None, limit: int) -> str | None:
     if value is None:
         return None
@@ -64,8 +71,12 @@ def record(
     client_code: str | None = None,
     purpose: str | None = None,
     detail: str | None = None,
+    client_codes: Iterable[str] | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session; it commits with the unit of work around it."""
+    """Add one audit event to the session; it commits with the unit of work around it.
+
+    ``client_codes``: every client code a listing showed, kept whole in one event (a search
+    by client code finds it, docs/rules.md §12.3)."""
     event = AuditEvent(
         occurred_at=clock.now(),
         user_id=getattr(user, "id", None),
@@ -78,6 +89,7 @@ def record(
         purpose=_one_line(purpose, 200),
         ip_address=_one_line(_origin.get(), 45),
         detail=_one_line(detail, 500),
+        client_codes=codes_cell(client_codes),
     )
     session.add(event)
     return event
@@ -94,6 +106,7 @@ AUDIT_CSV_COLUMNS = (
     "purpose",
     "ip_address",
     "detail",
+    "client_codes",
 )
 
 
@@ -104,7 +117,9 @@ def search_query(user, *, user_email=None, client_code=None, action=None, since=
     if user_email:
         query = query.where(AuditEvent.user_email == user_email.strip().lower())
     if client_code:
-        query = query.where(AuditEvent.client_code == client_code.strip().upper())
+        code = client_code.strip().upper()
+        listed = AuditEvent.client_codes.contains(f"|{code}|", autoescape=True)
+        query = query.where(or_(AuditEvent.client_code == code, listed))
     if action:
         query = query.where(AuditEvent.action == action)
     if since:
@@ -117,6 +132,7 @@ def search_query(user, *, user_email=None, client_code=None, action=None, since=
 def csv_row(event: AuditEvent) -> dict[str, object]:
     row = {name: getattr(event, name) for name in AUDIT_CSV_COLUMNS}
     row["occurred_at"] = event.occurred_at.isoformat(timespec="seconds")
+    row["client_codes"] = " ".join(code for code in (event.client_codes or "").split("|") if code)
     return row
 
 

@@ -299,3 +299,20 @@ def map_markers(session: Session, filters: SiteFilters, *, now: datetime, stale_
         state = availability(free_and_fresh=bool(has_free), stale=bool(has_stale))
         markers.append([round(lat, 5), round(lon, 5), site_id, state, name])
     return markers
+
+
+def markers_version(session: Session, *, now: datetime, stale_after_days: int) -> tuple:
+    """What the map's marker data depends on, read from indexes only (no table scan): for
+    sites and openings, how many there are, their latest change and the sum of their row
+    versions (every edit, archiving, capacity change, confirmation and placement counter
+    update raises a version), and the last confirmation of the openings stale now (the only
+    input that changes with the clock: it moves whenever another opening turns stale).
+    Equal versions give equal ``map_markers`` for the same filters, so the map's data can be
+    answered "not modified" (docs/rules.md §8.6, §11.7)."""
+    stale_before = now - timedelta(days=stale_after_days)
+    sites = session.execute(select(func.count(), func.max(Site.updated_at), func.sum(Site.version))).one()
+    openings = session.execute(select(func.count(), func.max(Opening.updated_at), func.sum(Opening.version))).one()
+    newest_stale = session.scalar(
+        select(func.max(Opening.last_confirmed_at)).where(Opening.last_confirmed_at < stale_before)
+    )
+    return (*sites, *openings, newest_stale, stale_after_days)

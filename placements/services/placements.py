@@ -405,7 +405,8 @@ def end(
 
 def host_placements(session: Session, user: User) -> list[Placement]:
     """Proposed and active placements at the live openings of the host's organisation,
-    waiting proposals first. Each client code shown is a read of client data: audited."""
+    waiting proposals first. The client codes shown are a read of client data: audited, in
+    one event that lists them all."""
     from sqlalchemy.orm import joinedload
 
     from placements.models import Site
@@ -420,15 +421,17 @@ def host_placements(session: Session, user: User) -> list[Placement]:
         .options(joinedload(Placement.client), joinedload(Placement.opening), joinedload(Placement.proposed_by))
         .order_by(Placement.status.desc(), Placement.start_date, Placement.id)
     ).all()
-    for placement in placements:
+    if placements:
+        # One event for the page, listing every code shown (docs/rules.md §12.3).
+        shown = list(dict.fromkeys(placement.client.code for placement in placements))
         audit.record(
             session,
             "placement_listed",
             user=user,
             object_type="placement",
-            object_id=placement.id,
-            client_code=placement.client.code,
+            client_codes=shown,
             purpose="placement",
+            detail=f"{len(placements)}: " + " ".join(shown),
         )
     return placements
 

@@ -309,8 +309,8 @@ class HostQueue:
 
 
 def host_queues(session: Session, user: User, *, today: date) -> list[HostQueue]:
-    """The queues of the host's live openings: positions and client codes only. Each code
-    shown is a read of client data: audited (``queue_listed``)."""
+    """The queues of the host's live openings: positions and client codes only. The codes
+    shown are a read of client data: audited as one ``queue_listed`` event naming them all."""
     permissions.require(permissions.can_see_host_placements(user), object_type="opening")
     live_openings = (
         select(Opening.id)
@@ -330,7 +330,18 @@ def host_queues(session: Session, user: User, *, today: date) -> list[HostQueue]
         if queue is None:
             queue = queues[entry.opening_id] = HostQueue(entry.opening, None, [])
         queue.entries.append((len(queue.entries) + 1, code, entry.created_at, entry.status))
-        _audit(session, "queue_listed", user, entry, code)
+    if queues:
+        # One event for the page, listing every code shown (docs/rules.md §12.3).
+        shown = list(dict.fromkeys(code for queue in queues.values() for _, code, _, _ in queue.entries))
+        audit.record(
+            session,
+            "queue_listed",
+            user=user,
+            object_type="opening",
+            client_codes=shown,
+            purpose="waiting list",
+            detail=f"{len(shown)}: " + " ".join(shown),
+        )
     expected = expected_free_dates(session, [q.opening for q in queues.values()], today)
     for queue in queues.values():
         queue.expected = expected.get(queue.opening.id)

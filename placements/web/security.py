@@ -63,6 +63,10 @@ def _set_headers(response):
         # A set-password page: its address holds the link's secret (docs/rules.md §11.8).
         headers["Cache-Control"] = "no-store"
         headers["Referrer-Policy"] = "no-referrer"
+    elif g.get("private_caching"):
+        # Catalogue data without client data (the map's markers): the browser may keep it and
+        # asks again each time, answered 304 while the data is the same.
+        headers["Cache-Control"] = "private, no-cache"
     elif current_user.is_authenticated:
         # Pages of logged-in users may hold client data: never keep them in any cache.
         headers["Cache-Control"] = "no-store"
@@ -70,6 +74,12 @@ def _set_headers(response):
     elif "Cache-Control" not in headers:
         _anonymous_caching(response)
     return response
+
+
+def allow_private_caching() -> None:
+    """Let this response be kept by the browser (``private, no-cache``) even for a logged-in
+    user: for responses that hold no client data and carry an ETag (docs/rules.md §11.7)."""
+    g.private_caching = True
 
 
 # The public catalogue's API answers may be kept this long by any cache (free places change).

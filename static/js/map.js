@@ -59,12 +59,21 @@
     });
   }
 
-  function draw(frame) {
-    var name = frame.getAttribute("data-map-name");
-    var map = window[name];
-    var dataElement = document.getElementById("map-data-" + name);
-    if (!map || !dataElement) { return; }
-    var rows = JSON.parse(dataElement.textContent);
+  /* The count of sites and of each state, once the markers have come (the catalogue's map). */
+  function showCounts(counts, total) {
+    var format = new Intl.NumberFormat(document.documentElement.lang || "fi");
+    var status = document.getElementById("map-count");
+    if (status) {
+      var text = status.getAttribute(total === 1 ? "data-one" : "data-many").replace("{n}", format.format(total));
+      status.querySelector("strong").textContent = text;
+    }
+    document.querySelectorAll(".legend li[data-availability]").forEach(function (item) {
+      var count = item.querySelector(".legend-count");
+      if (count) { count.textContent = format.format(counts[item.getAttribute("data-availability")] || 0); }
+    });
+  }
+
+  function drawRows(frame, map, rows) {
     var labels = { h: "" };
     var icons = { h: icon("h", HOME) };
     ["f", "x", "s"].forEach(function (kind) {
@@ -94,6 +103,28 @@
       map.fitBounds(bounds, { padding: [24, 24], maxZoom: 14 });
     }
     frame.setAttribute("data-ready", String(rows.length));
+  }
+
+  /* Markers come inline (a site page, the matches page) or from the address in
+   * data-markers-url (the catalogue's map), which the browser keeps and revalidates by ETag. */
+  function draw(frame) {
+    var name = frame.getAttribute("data-map-name");
+    var map = window[name];
+    if (!map) { return; }
+    var url = frame.getAttribute("data-markers-url");
+    if (url) {
+      fetch(url, { credentials: "same-origin" })  /* as the page's preload asked for it */
+        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+        .then(function (data) {
+          drawRows(frame, map, data.markers);
+          showCounts(data.counts, data.markers.length);
+        })
+        .catch(function () { frame.setAttribute("data-failed", "true"); showCounts({}, 0); });
+      return;
+    }
+    var dataElement = document.getElementById("map-data-" + name);
+    if (!dataElement) { return; }
+    drawRows(frame, map, JSON.parse(dataElement.textContent));
   }
 
   document.querySelectorAll(".map-frame").forEach(draw);

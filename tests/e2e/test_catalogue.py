@@ -60,8 +60,10 @@ def test_worker_filters_the_map_by_municipality_and_task(page, live_server, live
 
     assert 0 < shown < everything
     assert "municipality=290" in page.url and "task=forestry" in page.url
-    listed = page.evaluate("JSON.parse(document.querySelector('script[type=\"application/json\"]').textContent)")
-    assert len(listed) == shown
+    data = page.evaluate("fetch(document.querySelector('.map-frame').dataset.markersUrl).then(r => r.json())")
+    assert len(data["markers"]) == shown == sum(data["counts"].values())
+    assert page.locator("#map-count").inner_text() == f"{shown} toimipaikka{'' if shown == 1 else 'a'} kartalla"
+    assert [int(n) for n in page.locator(".legend-count").all_inner_texts()] == list(data["counts"].values())
     page.get_by_role("link", name="Näytä luettelona").click()
     page.wait_for_load_state()
     assert f"<strong>{shown} toimipaik" in page.content()

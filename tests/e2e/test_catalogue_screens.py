@@ -117,7 +117,9 @@ def test_markers_look_like_the_legend_and_agree_with_the_site_page(screen, live_
     # Three different shapes: a circle, a square and a square turned into a diamond.
     assert legend["f"][1] == "50%" != legend["x"][1] and legend["x"][1] == legend["s"][1]
     assert legend["f"][0] == legend["x"][0] == "none" and legend["s"][0].startswith("matrix(0.707")
-    markers = page.evaluate("JSON.parse(document.querySelector('script[type=\"application/json\"]').textContent)")
+    markers = page.evaluate(
+        "fetch(document.querySelector('.map-frame').dataset.markersUrl).then(r => r.json()).then(d => d.markers)"
+    )
     by_state = {}
     for _lat, _lon, site_id, state, _name in markers:
         by_state.setdefault(state, site_id)
