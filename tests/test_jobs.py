@@ -231,7 +231,7 @@ def test_the_owner_follows_progress_then_sees_the_result(client, db, build, logi
 
     html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert '<progress id="job-progress-bar" max="100" value="0">' in html
-    assert "Odottaa alkamista" in html and 'src="/static/js/job.js"' in html
+    assert "Odottaa alkamista" in html and 'src="/static/js/job.js?v=' in html
     progress = client.get(f"/jobs/{job_id}/progress")
     assert progress.get_json() == {"status": "queued", "done": 0, "total": 0, "percent": 0, "finished": False}
     assert progress.headers["Cache-Control"] == "no-store"

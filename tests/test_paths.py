@@ -420,6 +420,10 @@ def test_needs_attention_is_the_workers_home_page(app, db, build, scene, login, 
     assert idle.code in home and a.code in home and b.code in home
     assert f'href="/clients/{b.code}/plan"' in home
     assert f'href="/clients/{idle.code}/matches"' in home
+    # The view is audited with every code it showed, so a search by code finds it (§12.3).
+    db.session.expire_all()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "attention_viewed")).one()
+    assert {idle.code, a.code, b.code} <= set(filter(None, event.client_codes.split("|")))
 
     # A declined proposal stays on the list until its notice is opened.
     declined = build.placement(c, opening, worker)
@@ -473,3 +477,17 @@ def test_an_archived_openings_queue_empties(db, build, scene):
     assert not db.session.scalar(
         select(func.count()).select_from(Notification).where(Notification.kind == "queue_place_free")
     )
+
+
+def test_a_paused_opening_with_free_places_has_no_expected_free_date(db, build):
+    """§18.4: today only when the opening could take a participant now."""
+    site = build.site()
+    opening = site.openings[0]
+    opening.places_total, opening.places_external, opening.status = 3, 0, "paused"
+    db.session.flush()
+    today = clock.today()
+    assert not queue.takes_new_participant(opening, today)
+    assert queue.expected_free_dates(db.session, [opening], today)[opening.id] is None
+    opening.status = "open"
+    db.session.flush()
+    assert queue.expected_free_dates(db.session, [opening], today)[opening.id] == today

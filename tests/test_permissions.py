@@ -72,6 +72,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     # Browsing needs a login unless PUBLIC_CATALOGUE=1 (tested separately).
     ("catalogue.site_list", "GET"): LOGGED_IN,
     ("catalogue.site_map", "GET"): LOGGED_IN,
+    ("catalogue.map_markers_data", "GET"): LOGGED_IN,
     ("catalogue.site_page", "GET"): LOGGED_IN,
     ("catalogue.site_popup", "GET"): LOGGED_IN,
     ("catalogue.my_sites", "GET"): {"host"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -417,3 +418,87 @@ def test_registry_placements_in_the_period_are_counted_beside_participants_from_
     assert lines[("Kajaani", "rehabilitative_work")]["participants_registry"] == 1
     assert report.totals["participants_registry"] == 1
     assert round_report.suppress("participants_registry", 1) == "<5"
+
+
+# --- the answer and the live registry (§17.2, §17.4) -----------------------------------------
+
+
+def _one_opening_round(db, build, **row):
+    build.sites(site_row(site_ref="A-1", opening_title="Keittiö", places_total=5, places_external=1, **row))
+    opening = db.session.scalars(select(Opening)).one()
+    host = build.user("host", organisation=opening.site.organisation)
+    survey_round = _open(db, build.user("coordinator"))
+    return survey_round, opening, host
+
+
+def test_the_answer_page_shows_todays_values_and_a_stale_correction_is_a_conflict(db, build, client, login):
+    survey_round, opening, host = _one_opening_round(db, build)
+    # After the round opened, the host adds places on the capacity form: 5 -> 9.
+    sites.update_capacity(
+        db.session,
+        opening,
+        host,
+        expected_version=opening.version,
+        places_total=9,
+        places_external=1,
+        status="open",
+        accepting_from=None,
+    )
+    db.session.commit()
+    login(host)
+    path = f"/rounds/{survey_round.id}"
+    page = client.get(path).get_data(as_text=True)
+    oid = opening.id
+    assert re.search(rf'name="places_total-{oid}"[^>]*value="9"', page)
+    version = re.search(rf'name="version-{oid}" value="(\d+)"', page).group(1)
+    # Correcting "from elsewhere" with the page as shown keeps the 9 places.
+    answer = {f"answer-{oid}": "corrected", f"places_total-{oid}": "9", f"places_external-{oid}": "2"}
+    answer |= {f"status-{oid}": "open", f"version-{oid}": version, "action": "save"}
+    assert post_form(client, path, answer, token_from=path).status_code in (302, 303)
+    db.session.expire_all()
+    assert (opening.places_total, opening.places_external) == (9, 2)
+    # The same form again, now older than the opening: refused as a conflict, nothing changed.
+    answer[f"places_total-{oid}"] = "5"
+    assert post_form(client, path, answer, token_from=path).status_code == 409
+    db.session.expire_all()
+    assert (opening.places_total, opening.places_external) == (9, 2)
+
+
+def test_a_site_moved_to_another_organisation_is_answered_and_counted_there_only(db, build):
+    build.sites(
+        site_row(site_ref="A-1", opening_title="Keittiö", places_total=5, places_external=1),
+        site_row(
+            site_ref="B-1",
+            organisation="Sotkamon Paja ry",
+            site_name="Paja",
+            street_address="Kainuuntie 1",
+            postal_code="88600",
+            municipality_code="765",
+            latitude="64.1310",
+            longitude="28.3900",
+            opening_title="Puutyö",
+            places_total=8,
+            places_external=2,
+        ),
+    )
+    openings = {o.title: o for o in db.session.scalars(select(Opening))}
+    moved, staying = openings["Keittiö"], openings["Puutyö"]
+    host_a = build.user("host", organisation=moved.site.organisation)
+    host_b = build.user("host", organisation=staying.site.organisation)
+    coordinator = build.user("coordinator")
+    survey_round = _open(db, coordinator)
+    moved.site.organisation_id = staying.site.organisation_id  # as a site CSV import may do
+    db.session.commit()
+    db.session.expire_all()
+
+    response_a = rounds.response_for(db.session, host_a, survey_round.id)
+    assert rounds.page_lines(db.session, response_a) == []
+    rounds.save_response(db.session, host_a, response_a, answers={}, comment="", groups={}, submit=True)
+    response_b = rounds.response_for(db.session, host_b, survey_round.id)
+    assert {line.opening.id for line in rounds.page_lines(db.session, response_b)} == {moved.id, staying.id}
+    answers = {moved.id: rounds.Answer("confirmed"), staying.id: rounds.Answer("confirmed")}
+    rounds.save_response(db.session, host_b, response_b, answers=answers, comment="", groups={}, submit=True)
+    db.session.commit()
+    rounds.close_round(db.session, coordinator, db.session.get(SurveyRound, survey_round.id))
+    db.session.commit()
+    assert round_report.report(db.session, survey_round).totals["places_total"] == 13  # 5 + 8, each once

@@ -99,12 +99,13 @@ def confirm_queue(code: str, entry_id: int):
 def client_path(client: Client) -> dict:
     """The path section of the client page: plan, review due, queues and the timeline."""
     today, now = clock.today(), clock.now()
+    plan = paths.current_plan(db.session, client, current_user)
     return {
-        "plan": paths.current_plan(db.session, client, current_user),
-        "due": paths.plan_review_due(db.session, client, current_user),
+        "plan": plan,
+        "due": paths.plan_review_due(db.session, client, current_user, plan=plan),
         "queue": queue.client_queue(db.session, client, current_user, today=today, now=now),
         "steps": paths.timeline(db.session, client, current_user),
-        "responsible": paths.responsible_worker(db.session, client),
+        "responsible": paths.responsible_worker(db.session, client, plan=plan),
         "today": today,
     }
 

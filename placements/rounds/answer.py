@@ -49,6 +49,7 @@ def _answers(lines, problems: dict) -> dict[int, round_service.Answer]:
             places_external=_number(f"places_external-{oid}", problems),
             status=status,
             participants_outside=_number(f"outside-{oid}", problems),
+            version=bounded_int(request.form.get(f"version-{oid}", ""), low=0, high=2**31 - 1),
         )
     return answers
 

@@ -14,12 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from placements import clock, permissions
 from placements.codes import CLIENT_CODE, CLIENT_CODE_ALPHABET
 from placements.errors import Refused
-from placements.models import Client, Municipality, Needs, Placement, PostalCode, User, client_shares
+from placements.models import Client, Municipality, Needs, Opening, Placement, PostalCode, User, client_shares
 from placements.services import audit, queue, reference
 from placements.services.validation import postal_code_problem
 
@@ -387,7 +387,9 @@ def client_rows(
     needs_saved: dict[int, datetime] = {}
     if ids:
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-            for placement in session.scalars(select(Placement).where(Placement.client_id.in_(chunk))):
+            query = select(Placement).where(Placement.client_id.in_(chunk))
+            query = query.options(selectinload(Placement.opening).selectinload(Opening.site))
+            for placement in session.scalars(query):
                 placements.setdefault(placement.client_id, []).append(placement)
             latest = select(Needs.client_id, func.max(Needs.created_at)).where(Needs.client_id.in_(chunk))
             needs_saved.update(

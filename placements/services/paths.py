@@ -70,9 +70,14 @@ def _latest_plan(session: Session, client_id: int) -> PlanEntry | None:
     )
 
 
-def responsible_worker(session: Session, client: Client) -> User:
-    """The plan's responsible worker while they still work with the client, else the owner."""
-    plan = _latest_plan(session, client.id)
+# "Not given": the function looks the client's current plan up itself.
+_LOOK_UP = object()
+
+
+def responsible_worker(session: Session, client: Client, *, plan=_LOOK_UP) -> User:
+    """The plan's responsible worker while they still work with the client, else the owner.
+    ``plan``: the client's current plan when the caller has it already."""
+    plan = _latest_plan(session, client.id) if plan is _LOOK_UP else plan
     if plan is not None and any(w.id == plan.responsible_worker_id for w in workers(client)):
         return plan.responsible_worker
     return client.owner
@@ -120,9 +125,10 @@ def review_due(plan: PlanEntry | None, ktt_since: date | None) -> date | None:
     return due
 
 
-def plan_review_due(session: Session, client: Client, user: User) -> date | None:
+def plan_review_due(session: Session, client: Client, user: User, *, plan=_LOOK_UP) -> date | None:
     require_reader(user, client)
-    return review_due(_latest_plan(session, client.id), _ktt_since(session, client.id))
+    plan = _latest_plan(session, client.id) if plan is _LOOK_UP else plan
+    return review_due(plan, _ktt_since(session, client.id))
 
 
 def save_plan(
@@ -438,5 +444,13 @@ def attention(session: Session, user: User, *, today: date, now: datetime) -> li
                 .values(seen_position=position)
                 .execution_options(synchronize_session=False)
             )
-    audit.record(session, "attention_viewed", user=user, object_type="client", purpose="service path")
+    shown = list(dict.fromkeys(item.client_code for item in items if item.client_code))
+    audit.record(
+        session,
+        "attention_viewed",
+        user=user,
+        object_type="client",
+        client_codes=shown,
+        purpose="service path",
+    )
     return items

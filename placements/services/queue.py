@@ -236,7 +236,7 @@ def expected_free_dates(session: Session, openings, today: date) -> dict[int, da
             result[opening.id] = today
             continue
         day = None
-        if opening.free_places > 0:
+        if opening.status == "open" and opening.free_places > 0:  # open, but accepting only later
             day = today
         elif earliest.get(opening.id) is not None:
             day = max(earliest[opening.id], today)

@@ -65,6 +65,10 @@ def freeze(session: Session, survey_round: SurveyRound) -> int:
         .join(Opening, Opening.id == ResponseLine.opening_id)
         .join(Site, Site.id == Opening.site_id)
         .where(RoundResponse.round_id == survey_round.id)
+        # Only the organisation's live openings: one moved to another organisation during the
+        # round is counted there, an archived one not at all (§17.4).
+        .where(Site.organisation_id == RoundResponse.organisation_id)
+        .where(Opening.archived_at.is_(None), Site.archived_at.is_(None))
     )
     found = session.execute(query).all()
     registry = _registry_participants(session, survey_round, {row[6].id for row in found})

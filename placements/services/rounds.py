@@ -247,10 +247,11 @@ class PageLine:
 
 
 def page_lines(session: Session, response: RoundResponse) -> list[PageLine]:
-    """The stored lines, then the organisation's openings in scope added since the round opened."""
+    """The organisation's live openings in scope now, each with its stored answer if any, and
+    the registry's current values (§17.2). An opening archived or moved to another
+    organisation since the round opened is no longer the host's to answer."""
     stored = {line.opening_id: line for line in response.lines}
     ids = [row.id for row in session.execute(scope_query(response.round, response.organisation_id))]
-    ids += [i for i in stored if i not in ids]
     openings = {
         o.id: o for o in session.scalars(select(Opening).where(Opening.id.in_(ids)).options(joinedload(Opening.site)))
     }
@@ -266,9 +267,9 @@ def page_lines(session: Session, response: RoundResponse) -> list[PageLine]:
                 PageLine(
                     opening,
                     line.answer,
-                    line.places_total,
-                    line.places_external,
-                    line.status,
+                    opening.places_total,
+                    opening.places_external,
+                    opening.status,
                     line.participants_outside,
                 )
             )
@@ -288,6 +289,8 @@ class Answer:
     places_external: int | None = None
     status: str | None = None
     participants_outside: int | None = None
+    # The opening's version when the page was shown (§3.9): a save over a newer change is a conflict.
+    version: int | None = None
 
 
 def save_response(
@@ -361,6 +364,10 @@ def save_response(
     session.flush()
 
 
+def _version(opening: Opening, given: Answer) -> int:
+    return opening.version if given.version is None else given.version
+
+
 def _apply(session: Session, user, opening: Opening, line: ResponseLine, given: Answer, now: datetime) -> None:
     if given.answer not in LINE_ANSWERS:
         raise Refused(_("Choose an answer from the list."))
@@ -369,7 +376,7 @@ def _apply(session: Session, user, opening: Opening, line: ResponseLine, given: 
         return
     if given.answer == "confirmed":
         if line.answer != "confirmed":
-            sites.confirm(session, opening, user, expected_version=opening.version, now=now)
+            sites.confirm(session, opening, user, expected_version=_version(opening, given), now=now)
     else:
         total = opening.places_total if given.places_total is None else given.places_total
         external = opening.places_external if given.places_external is None else given.places_external
@@ -382,7 +389,7 @@ def _apply(session: Session, user, opening: Opening, line: ResponseLine, given: 
                 session,
                 opening,
                 user,
-                expected_version=opening.version,
+                expected_version=_version(opening, given),
                 places_total=total,
                 places_external=external,
                 status=status,

@@ -41,8 +41,12 @@ def _add_version(endpoint: str, values: dict) -> None:
 
 
 def _cache_forever(response):
-    if request.endpoint == "static" and request.args.get("v") and response.status_code in (200, 304):
-        response.headers["Cache-Control"] = IMMUTABLE
+    # Only the address of the file as it is now is cached for good: during a deploy a server
+    # still holding the old file must not let caches keep it under the new file's address.
+    version = request.args.get("v")
+    if request.endpoint == "static" and version and response.status_code in (200, 304):
+        if version == file_version((request.view_args or {}).get("filename", "")):
+            response.headers["Cache-Control"] = IMMUTABLE
     return response
 
 

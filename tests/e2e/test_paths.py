@@ -5,6 +5,7 @@ each step. The new pages pass axe in Finnish and English."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -107,6 +108,9 @@ def test_a_queued_client_is_told_of_the_freed_place_and_the_path_shows_each_step
     host_page.get_by_label("Päättymisen syy").select_option("employed")
     host_page.get_by_role("button", name="Päätä sijoitus").click()
     host_page.wait_for_load_state()
+    assert host_page.locator("h1").inner_text() == "Päätetäänkö sijoitus?"  # it asks first (§11.10)
+    host_page.get_by_role("button", name="Päätä sijoitus").click()
+    host_page.wait_for_load_state()
 
     # The worker is told: on the home page, in the inbox and by e-mail.
     page.goto(live_server + "/")
@@ -131,7 +135,8 @@ def test_a_queued_client_is_told_of_the_freed_place_and_the_path_shows_each_step
     host_page.goto(live_server + "/my/sites")
     host_page.get_by_role("link", name=f"Asiakas {code}").first.click()
     host_page.wait_for_load_state()
-    host_page.get_by_role("button", name="Hyväksy ja aloita sijoitus").click()
+    # The start is tomorrow: the placement is agreed to start then (docs/rules.md §5.1).
+    host_page.get_by_role("button", name=re.compile(r"^Hyväksy sijoitus alkamaan")).click()
     host_page.wait_for_load_state()
     host_page.context.close()
 
