@@ -33,7 +33,7 @@ from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -213,9 +213,12 @@ class JobContext:
     def progress(self, done: int, total: int) -> None:
         """Tell the job's page how far the work has come (written at most twice a second).
 
-        On SQLite, report only before the job's own first write: a progress write waits for
-        the database while the job's transaction holds it.
+        On SQLite only until the job's own first write: after that its transaction holds the
+        database, and a progress write would wait for it in vain (the page shows the job
+        running until it ends).
         """
+        if self.session.info.get(_WROTE) and self.session.get_bind().dialect.name == "sqlite":
+            return
         self._reporter.progress(done, total)
 
     def checkpoint(self, name: str) -> None:
@@ -354,8 +357,26 @@ def _run(app, job_id: int, token: str) -> None:
         heartbeat.join(timeout=30)
 
 
+_WROTE = "job_wrote"
+
+
+def _note_writes(session: Session) -> None:
+    """Mark ``session.info`` once the job's transaction has written (a flush or a bulk statement)."""
+
+    def flushed(session, _context) -> None:
+        session.info[_WROTE] = True
+
+    def executed(state) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info[_WROTE] = True
+
+    event.listen(session, "after_flush", flushed)
+    event.listen(session, "do_orm_execute", executed)
+
+
 def _run_handler(job_id, token, kind, owner_id, params, config, reporter) -> None:
     session = Session(_engine())
+    _note_writes(session)
     try:
         with audit.origin("job"), unit_of_work.work(session):
             function = HANDLERS.get(kind)
