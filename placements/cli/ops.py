@@ -83,7 +83,11 @@ def _run_pg(tool: str, *args: str) -> None:
     if executable is None:
         click.echo(_("%(tool)s was not found; install the PostgreSQL client tools.", tool=tool), err=True)
         sys.exit(1)
-    result = subprocess.run([executable, *args], capture_output=True, text=True, env=os.environ.copy(), check=False)  # noqa: S603  # nosec B603
+    # The tool is the PostgreSQL client found on PATH; its arguments come from the settings.
+    command = [executable, *args]
+    result = subprocess.run(  # noqa: S603  # nosec B603
+        command, capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
     if result.returncode != 0:
         click.echo(result.stderr.strip(), err=True)
         sys.exit(result.returncode)
