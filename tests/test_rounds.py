@@ -464,41 +464,22 @@ def test_the_answer_page_shows_todays_values_and_a_stale_correction_is_a_conflic
     assert (opening.places_total, opening.places_external) == (9, 2)
 
 
-def test_a_site_moved_to_another_organisation_is_answered_and_counted_there_only(db, build):
-    build.sites(
-        site_row(site_ref="A-1", opening_title="Keittiö", places_total=5, places_external=1),
-        site_row(
-            site_ref="B-1",
-            organisation="Sotkamon Paja ry",
-            site_name="Paja",
-            street_address="Kainuuntie 1",
-            postal_code="88600",
-            municipality_code="765",
-            latitude="64.1310",
-            longitude="28.3900",
-            opening_title="Puutyö",
-            places_total=8,
-            places_external=2,
-        ),
-    )
-    openings = {o.title: o for o in db.session.scalars(select(Opening))}
-    moved, staying = openings["Keittiö"], openings["Puutyö"]
-    host_a = build.user("host", organisation=moved.site.organisation)
-    host_b = build.user("host", organisation=staying.site.organisation)
-    coordinator = build.user("coordinator")
-    survey_round = _open(db, coordinator)
-    moved.site.organisation_id = staying.site.organisation_id  # as a site CSV import may do
+def test_a_site_moved_to_another_organisation_is_answered_and_counted_there_only(db, region):
+    o = region["openings"]
+    survey_round = _open(db, region["coordinator"])
+    moved = o["Keittiöapulainen"].site  # org A's one site, with 5 + 3 places
+    moved.organisation_id = region["org_b"].id  # as a site CSV import may do
     db.session.commit()
     db.session.expire_all()
 
-    response_a = rounds.response_for(db.session, host_a, survey_round.id)
+    response_a = rounds.response_for(db.session, region["host_a"], survey_round.id)
     assert rounds.page_lines(db.session, response_a) == []
-    rounds.save_response(db.session, host_a, response_a, answers={}, comment="", groups={}, submit=True)
-    response_b = rounds.response_for(db.session, host_b, survey_round.id)
-    assert {line.opening.id for line in rounds.page_lines(db.session, response_b)} == {moved.id, staying.id}
-    answers = {moved.id: rounds.Answer("confirmed"), staying.id: rounds.Answer("confirmed")}
-    rounds.save_response(db.session, host_b, response_b, answers=answers, comment="", groups={}, submit=True)
+    rounds.save_response(db.session, region["host_a"], response_a, answers={}, comment="", groups={}, submit=True)
+    response_b = rounds.response_for(db.session, region["host_b"], survey_round.id)
+    assert {line.opening.id for line in rounds.page_lines(db.session, response_b)} == {x.id for x in o.values()}
+    answers = {x.id: rounds.Answer("confirmed") for x in o.values()}
+    rounds.save_response(db.session, region["host_b"], response_b, answers=answers, comment="", groups={}, submit=True)
     db.session.commit()
-    rounds.close_round(db.session, coordinator, db.session.get(SurveyRound, survey_round.id))
+    rounds.close_round(db.session, region["coordinator"], db.session.get(SurveyRound, survey_round.id))
     db.session.commit()
-    assert round_report.report(db.session, survey_round).totals["places_total"] == 13  # 5 + 8, each once
+    assert round_report.report(db.session, survey_round).totals["places_total"] == 16  # 5 + 3 + 8, each once
